@@ -4,7 +4,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export interface ByteSource {
   readonly size: number;
-  /** Up to `length` bytes at `offset` (fewer only at the end). The result may be a view: copy to keep. */
+  /** Up to `length` bytes at `offset` (fewer only at the end). BufferSource returns views of its bytes. */
   read(offset: number, length: number): Uint8Array;
   close?(): void;
 }
@@ -36,7 +36,7 @@ export class SliceSource implements ByteSource {
   }
 }
 
-const WINDOW = 1 << 20;
+const WINDOW = 64 << 10;
 
 /** A file read with positioned reads through a small cache window; never reads the whole file. */
 export class FileSource implements ByteSource {
@@ -56,7 +56,8 @@ export class FileSource implements ByteSource {
     if (offset >= this.size || length <= 0) return new Uint8Array(0);
     const end = Math.min(this.size, offset + length);
     if (offset >= this.winStart && end <= this.winStart + this.winLen) {
-      return this.win.subarray(offset - this.winStart, end - this.winStart);
+      // A copy, not a view: callers keep header bytes across reads that refill the window.
+      return this.win.slice(offset - this.winStart, end - this.winStart);
     }
     const want = end - offset;
     if (want > WINDOW) {
@@ -67,7 +68,7 @@ export class FileSource implements ByteSource {
     if (this.win.length < WINDOW) this.win = Buffer.allocUnsafe(WINDOW);
     this.winStart = offset;
     this.winLen = this.fill(this.win.subarray(0, Math.min(WINDOW, this.size - offset)), offset);
-    return this.win.subarray(0, Math.min(want, this.winLen));
+    return this.win.slice(0, Math.min(want, this.winLen));
   }
 
   private fill(buf: Buffer, position: number): number {

@@ -20,7 +20,7 @@ const deny = (cat: DenyCategory, modules: string[]): DenyTable =>
 const DENY: DenyTable = {
   ...deny('process', ['os', 'subprocess', 'pty', 'pexpect', 'commands', 'popen2', 'platform', 'multiprocessing', 'concurrent.futures', 'asyncio', 'signal', 'webbrowser', 'sh', 'plumbum', 'ensurepip', 'venv', 'pip', 'setuptools', 'distutils', '_osx_support', '_aix_support', 'imaplib', 'pipes']),
   ...deny('exec', ['code', 'codeop', 'runpy', 'timeit', 'cProfile', 'profile', 'pdb', 'bdb', 'trace', 'doctest', 'idlelib', 'lib2to3', 'pydoc', 'test', 'unittest', 'compileall', 'py_compile', 'types', 'ctypes', 'cffi', 'numpy.f2py', 'numpy.distutils', 'numpy.testing', 'torch._dynamo', 'torch._inductor', 'torch.jit', 'torch.utils.bottleneck', 'torch.utils.collect_env', 'torch.fx.experimental.symbolic_shapes', 'torch.utils.data.datapipes.utils.decoder', 'torch.distributed', 'torch.utils._config_module', 'torch.package', '_pyrepl', 'IPython', 'jinja2', 'mako', '_interpreters', '_xxsubinterpreters', 'interpreters']),
-  ...deny('loader', ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'marshal', 'shelve', 'joblib', 'torch.hub', 'torch.serialization', 'zipimport', 'pickletools', 'copyreg.__newobj_ex__', 'yaml', 'jsonpickle', 'numpy.lib.npyio', 'numpy.lib.format', 'keras.models', 'tensorflow.keras.models']),
+  ...deny('loader', ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'marshal', 'shelve', 'torch.hub', 'torch.serialization', 'zipimport', 'pickletools', 'copyreg.__newobj_ex__', 'yaml', 'jsonpickle', 'numpy.lib.npyio', 'numpy.lib.format', 'keras.models', 'tensorflow.keras.models']),
   ...deny('import', ['importlib', 'imp', 'pkgutil', 'site', 'sys', 'builtins.__import__', '_frozen_importlib', '_frozen_importlib_external', '_imp', 'zipimport', 'modulefinder']),
   ...deny('file', ['shutil', 'tempfile', 'glob', 'fileinput', 'filecmp', 'mmap', 'tarfile', 'zipfile', 'linecache', 'logging', 'sqlite3', 'dbm', 'io', 'os.path', 'posixpath', 'ntpath']),
   ...deny('network', ['socket', 'ssl', 'http', 'httplib', 'urllib', 'urllib2', 'urllib3', 'requests', 'aiohttp', 'httpx', 'ftplib', 'smtplib', 'poplib', 'nntplib', 'telnetlib', 'xmlrpc', 'xmlrpclib', 'socketserver', 'SocketServer', 'select', 'selectors', 'asynchat', 'asyncore', 'paramiko', 'syslog', 'wsgiref']),
@@ -37,6 +37,8 @@ const DENY: DenyTable = {
   'torch.storage': { cat: 'loader', names: ['_load_from_bytes'] },
   numpy: { cat: 'loader', names: ['load', 'loadtxt', 'fromfile', 'genfromtxt', '__builtins__', 'testing', 'f2py', 'distutils', 'lib', 'ctypeslib'] },
   'keras.utils': { cat: 'network', names: ['get_file'] },
+  joblib: { cat: 'loader', names: ['load', '_pickle_load', 'Parallel', 'delayed', 'Memory', 'register_compressor', 'parallel_backend'] },
+  'joblib.numpy_pickle': { cat: 'loader', names: ['load', 'read_array', 'load_compatibility', 'NumpyUnpickler'] },
 };
 
 /** Builtins that build plain data; every other builtin (eval, getattr, __import__, vars, open, …) is denied. */
@@ -158,6 +160,8 @@ export const PROFILES: Profile[] = [
   },
 ];
 
+const EXACT_ALLOW = new Set(PROFILES.flatMap((p) => Object.entries(p.exact).flatMap(([m, names]) => names.map((n) => `${m}\n${n}`))));
+
 // Module prefixes never allowed through class prefixes even when under a trusted framework.
 const NEVER_BY_PREFIX = /(^|\.)(hub|jit|serialization|_dynamo|_inductor|package|distributed|utils\._config_module|externals\.joblib\.(?!numpy_pickle))(\.|$)/;
 
@@ -165,6 +169,9 @@ const CAMEL = /^_?[A-Z][A-Za-z0-9_]*$/;
 const CYTHON_UNPICKLE = /^__pyx_unpickle_[A-Za-z0-9_]+$/;
 
 function lookupDeny(module: string, name: string): { cat: DenyCategory; matched: string } | null {
+  // A curated exact allowlist entry beats a wildcard on a parent module (torch.jit._pickle.build_intlist
+  // is how TorchScript stores lists, although torch.jit as a whole is denied).
+  if (EXACT_ALLOW.has(`${module}\n${name}`) && !DENY[module]) return null;
   // exact module, then each parent module (a `*` on `asyncio` covers `asyncio.unix_events`)
   const parts = module.split('.');
   const first = name.split('.')[0];
