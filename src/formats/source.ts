@@ -57,7 +57,7 @@ export class FileSource implements ByteSource {
     const end = Math.min(this.size, offset + length);
     if (offset >= this.winStart && end <= this.winStart + this.winLen) {
       // A copy, not a view: callers keep header bytes across reads that refill the window.
-      return this.win.slice(offset - this.winStart, end - this.winStart);
+      return new Uint8Array(this.win.subarray(offset - this.winStart, end - this.winStart));
     }
     const want = end - offset;
     if (want > WINDOW) {
@@ -68,7 +68,7 @@ export class FileSource implements ByteSource {
     if (this.win.length < WINDOW) this.win = Buffer.allocUnsafe(WINDOW);
     this.winStart = offset;
     this.winLen = this.fill(this.win.subarray(0, Math.min(WINDOW, this.size - offset)), offset);
-    return this.win.slice(0, Math.min(want, this.winLen));
+    return new Uint8Array(this.win.subarray(0, Math.min(want, this.winLen)));
   }
 
   private fill(buf: Buffer, position: number): number {

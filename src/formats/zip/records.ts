@@ -24,7 +24,7 @@ export const u64 = (b: Uint8Array, o: number): number => u32(b, o) + u32(b, o + 
 export function readExact(src: ByteSource, offset: number, length: number): Uint8Array | null {
   if (offset < 0 || length < 0 || offset + length > src.size) return null;
   const b = src.read(offset, length);
-  return b.length === length ? b.slice() : null;
+  return b.length === length ? Uint8Array.prototype.slice.call(b) : null; // a copy even for Buffer views
 }
 
 export function sigAt(src: ByteSource, offset: number, sig: number): boolean {
@@ -155,7 +155,7 @@ export function readCentral(src: ByteSource, offset: number, index: number): Cen
   const var_ = readExact(src, offset + CENTRAL_SIZE, nameLen + extraLen);
   if (!var_) throw new FormatError('ZIP_CD_TRUNCATED', `central directory entry #${index} at ${offset} runs past the end of the file`, offset);
   const flags = u16(h, 8);
-  const nameBytes = var_.slice(0, nameLen); // a copy: sources may reuse their read buffer
+  const nameBytes = var_.slice(0, nameLen); // var_ is already a private copy (readExact)
   const extra = extraFields(var_.subarray(nameLen));
   const f = { usize: u32(h, 24), csize: u32(h, 20), offset: u32(h, 42) };
   applyZip64(extra, f);
@@ -198,7 +198,7 @@ export function readLocal(src: ByteSource, offset: number): LocalRecord | null {
   const var_ = readExact(src, offset + LOCAL_SIZE, nameLen + extraLen);
   if (!var_) return null;
   const flags = u16(h, 6);
-  const nameBytes = var_.slice(0, nameLen); // a copy: sources may reuse their read buffer
+  const nameBytes = var_.slice(0, nameLen); // var_ is already a private copy (readExact)
   const f = { usize: u32(h, 22), csize: u32(h, 18) };
   applyZip64(extraFields(var_.subarray(nameLen)), f);
   return {
