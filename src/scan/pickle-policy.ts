@@ -20,11 +20,13 @@ const deny = (cat: DenyCategory, modules: string[]): DenyTable =>
 const DENY: DenyTable = {
   ...deny('process', ['os', 'subprocess', 'pty', 'pexpect', 'commands', 'popen2', 'platform', 'multiprocessing', 'concurrent.futures', 'asyncio', 'signal', 'webbrowser', 'sh', 'plumbum', 'ensurepip', 'venv', 'pip', 'setuptools', 'distutils', '_osx_support', '_aix_support', 'imaplib', 'pipes']),
   ...deny('exec', ['code', 'codeop', 'runpy', 'timeit', 'cProfile', 'profile', 'pdb', 'bdb', 'trace', 'doctest', 'idlelib', 'lib2to3', 'pydoc', 'test', 'unittest', 'compileall', 'py_compile', 'types', 'ctypes', 'cffi', 'numpy.f2py', 'numpy.distutils', 'numpy.testing', 'torch._dynamo', 'torch._inductor', 'torch.jit', 'torch.utils.bottleneck', 'torch.utils.collect_env', 'torch.fx.experimental.symbolic_shapes', 'torch.utils.data.datapipes.utils.decoder', 'torch.distributed', 'torch.utils._config_module', 'torch.package', '_pyrepl', 'IPython', 'jinja2', 'mako', '_interpreters', '_xxsubinterpreters', 'interpreters']),
-  ...deny('loader', ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'marshal', 'shelve', 'torch.hub', 'torch.serialization', 'zipimport', 'pickletools', 'copyreg.__newobj_ex__', 'yaml', 'jsonpickle', 'numpy.lib.npyio', 'numpy.lib.format', 'keras.models', 'tensorflow.keras.models']),
+  ...deny('loader', ['pickle', 'cPickle', '_pickle', 'marshal', 'shelve', 'torch.hub', 'torch.serialization', 'zipimport', 'pickletools', 'copyreg.__newobj_ex__', 'yaml', 'jsonpickle', 'numpy.lib.npyio', 'numpy.lib.format', 'keras.models', 'tensorflow.keras.models']),
   ...deny('import', ['importlib', 'imp', 'pkgutil', 'site', 'sys', 'builtins.__import__', '_frozen_importlib', '_frozen_importlib_external', '_imp', 'zipimport', 'modulefinder']),
   ...deny('file', ['shutil', 'tempfile', 'glob', 'fileinput', 'filecmp', 'mmap', 'tarfile', 'zipfile', 'linecache', 'logging', 'sqlite3', 'dbm', 'io', 'os.path', 'posixpath', 'ntpath']),
   ...deny('network', ['socket', 'ssl', 'http', 'httplib', 'urllib', 'urllib2', 'urllib3', 'requests', 'aiohttp', 'httpx', 'ftplib', 'smtplib', 'poplib', 'nntplib', 'telnetlib', 'xmlrpc', 'xmlrpclib', 'socketserver', 'SocketServer', 'select', 'selectors', 'asynchat', 'asyncore', 'paramiko', 'syslog', 'wsgiref']),
   ...deny('introspection', ['gc', 'inspect', 'atexit', 'faulthandler', 'tracemalloc', 'sysconfig', 'ctypes.util', 'difflib', 'weakref', 'abc', 'threading', '_thread']),
+  // dill and cloudpickle ship functions as code objects: loading them runs the pickled function's code.
+  ...deny('exec', ['dill', 'cloudpickle', 'srsly.cloudpickle', 'joblib.externals.cloudpickle']),
   ...deny('evasion', ['fickling', 'picklescan', 'modelscan', 'modelaudit', 'model_unpickler', 'saferpickle', 'modelgate']),
   'numpy.testing._private.utils': { cat: 'exec', names: '*' },
   uuid: { cat: 'process', names: ['_get_command_stdout', '_popen', '_find_mac', '_find_mac_near_keyword', '_ifconfig_getnode', '_ip_getnode', '_arp_getnode', '_lanscan_getnode', '_netstat_getnode', 'getnode'] },
@@ -247,4 +249,17 @@ export function judgeImport(module: string, name: string): ImportVerdict {
 
 export function isCriticalCategory(c: DenyCategory): boolean {
   return CATEGORY_RANK[c] >= 8;
+}
+
+// dill pickles builtin types by name through dill._dill._load_type("bytes"); only data types are harmless
+// (CodeType/FunctionType are how dill ships code, and stay findings).
+const DILL_DATA_TYPES = new Set(['bytes', 'bytearray', 'set', 'frozenset', 'dict', 'list', 'tuple', 'str', 'int', 'float', 'complex', 'bool', 'NoneType', 'slice', 'range', 'OrderedDict', 'DictType', 'ListType', 'TupleType', 'StringType', 'IntType', 'FloatType']);
+
+/** Type factories whose result may be called when every argument names a data type. */
+export function isDataTypeFactory(module: string, name: string, args: string[]): boolean {
+  if (!((module === 'dill._dill' || module === 'dill.dill') && name === '_load_type')) return false;
+  return args.length > 0 && args.every((a) => {
+    const m = /^\("([A-Za-z]+)",?\)$/.exec(a);
+    return m !== null && DILL_DATA_TYPES.has(m[1]);
+  });
 }

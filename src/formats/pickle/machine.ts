@@ -65,6 +65,8 @@ export interface PickleImport {
   calls: number;
   /** A short rendering of the first call's arguments. */
   args: string | null;
+  /** Distinct renderings of call arguments (at most 16), for policies that depend on them. */
+  argsSeen: string[];
   /** STACK_GLOBAL whose operands were not strings: the import cannot be named statically. */
   unresolved: boolean;
   /** EXT1/2/4 code (copyreg extension registry), else null. */
@@ -76,6 +78,8 @@ export interface PickleCallOfCall {
   offset: number;
   opcode: string;
   callee: string;
+  /** The import whose call result is being called, with that call's arguments, when known. */
+  inner: { module: string; name: string; args: string } | null;
 }
 
 export interface NestedCandidate {
@@ -293,7 +297,7 @@ class Machine {
     if (!site) {
       if (this.imports.size >= this.limits.maxImports) throw new LimitError('pickle-imports', `more than ${this.limits.maxImports} distinct imports`, at);
       site = {
-        module, name, opcode, offset: at, count: 0, calls: 0, args: null,
+        module, name, opcode, offset: at, count: 0, calls: 0, args: null, argsSeen: [],
         unresolved: extra?.unresolved ?? false, extCode: extra?.extCode ?? null, protocol: this.proto,
       };
       this.imports.set(key, site);
@@ -305,12 +309,16 @@ class Machine {
 
   private call(callee: PValue, args: PValue, op: string, at: number): PCall {
     if (callee instanceof PGlobal) {
-      callee.site.calls++;
-      if (callee.site.args === null) callee.site.args = render(args, 3);
+      const site = callee.site;
+      site.calls++;
+      const shown = render(args, 3);
+      if (site.args === null) site.args = shown;
+      if (site.argsSeen.length < 16 && !site.argsSeen.includes(shown)) site.argsSeen.push(shown);
     } else if (callee instanceof PCall) {
-      if (this.callsOfCalls.length < 1000) this.callsOfCalls.push({ offset: at, opcode: op, callee: render(callee, 3) });
+      const inner = callee.callee instanceof PGlobal ? { module: callee.callee.site.module, name: callee.callee.site.name, args: render(callee.args, 2) } : null;
+      if (this.callsOfCalls.length < 1000) this.callsOfCalls.push({ offset: at, opcode: op, callee: render(callee, 3), inner });
     } else if (callee === UNKNOWN) {
-      if (this.callsOfCalls.length < 1000) this.callsOfCalls.push({ offset: at, opcode: op, callee: 'an object the scanner could not resolve' });
+      if (this.callsOfCalls.length < 1000) this.callsOfCalls.push({ offset: at, opcode: op, callee: 'an object the scanner could not resolve', inner: null });
     }
     return new PCall(callee, args, op, at);
   }

@@ -3,7 +3,7 @@
 import { scanPickle, type PickleImport, type PickleScanResult } from '../../formats/pickle/index.ts';
 import { BufferSource, SliceSource, type ByteSource } from '../../formats/source.ts';
 import { LimitError } from '../../formats/errors.ts';
-import { judgeImport, isCriticalCategory, type DenyCategory } from '../pickle-policy.ts';
+import { judgeImport, isCriticalCategory, isDataTypeFactory, type DenyCategory } from '../pickle-policy.ts';
 import type { Entry, InputScan } from '../context.ts';
 
 export interface PickleAnalysis {
@@ -50,7 +50,7 @@ export function analyzePickle(input: InputScan, entry: Entry, src: ByteSource, o
       evidence: { imports: allowed.slice(0, 200) },
     });
   }
-  for (const c of result.callsOfCalls.slice(0, 20)) {
+  for (const c of result.callsOfCalls.filter((c) => !(c.inner && isDataTypeFactory(c.inner.module, c.inner.name, [c.inner.args]))).slice(0, 20)) {
     input.report(entry, {
       ruleId: 'MG-PKL-006',
       path,
@@ -137,7 +137,7 @@ function reportImport(input: InputScan, entry: Entry, path: string, imp: PickleI
     return;
   }
   const v = judgeImport(imp.module, imp.name);
-  if (v.kind === 'allowed') {
+  if (v.kind === 'allowed' || isDataTypeFactory(imp.module, imp.name, imp.argsSeen)) {
     allowed.push(ref);
     return;
   }
@@ -161,6 +161,8 @@ function reportImport(input: InputScan, entry: Entry, path: string, imp: PickleI
   });
 }
 
+/** `("a", 1)` → `"a", 1`: the arguments as they would appear inside a call. */
 function stripParens(s: string): string {
-  return s.startsWith('(') && s.endsWith(')') ? s.slice(1, -1).replace(/,$/, '') : s;
+  if (!s.startsWith('(')) return s;
+  return s.endsWith(')') ? s.slice(1, -1).replace(/,$/, '') : s.slice(1);
 }

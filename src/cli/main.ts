@@ -1,0 +1,31 @@
+// `modelgate`: parse → call the library → render. One file per command.
+import { Command, CommanderError } from 'commander';
+import { ModelgateError } from '../scan/model.ts';
+import { VERSION } from '../version.ts';
+import { registerScan } from './scan.ts';
+import { registerRules } from './rules.ts';
+
+const program = new Command('modelgate')
+  .description('Inspect, prove and govern ML model artifacts without ever loading them.')
+  .version(VERSION, '-V, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (s, write) => write(s) })
+  .exitOverride();
+
+registerScan(program);
+registerRules(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version exit 0; usage errors exit 2 (1 is reserved for "findings").
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof ModelgateError) {
+    process.stderr.write(`modelgate: ${e.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`modelgate: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 2;
+  }
+}

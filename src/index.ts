@@ -1,0 +1,4 @@
+// The library: every CLI command is a thin shell over these functions.
+export * from './scan/index.ts';
+export { renderReport, toSarif, renderText, type ReportFormat } from './scan/render.ts';
+export { VERSION } from './version.ts';
