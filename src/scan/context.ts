@@ -30,7 +30,7 @@ export const DEFAULT_LIMITS: ScanLimits = {
   maxEntries: 100_000,
   maxTotalEntries: 1_000_000,
   maxDecompressedBytes: 4 * 1024 ** 3,
-  maxRatio: 1000,
+  maxRatio: 200,
   timeoutMs: 10 * 60_000,
   maxHeaderBytes: 100_000_000,
   maxPickleNesting: 4,

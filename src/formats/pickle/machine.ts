@@ -21,6 +21,8 @@ export class PCall {
   ) {}
 }
 export class PSeq {
+  /** Logical size if every shared reference were expanded (billion-laughs detection). */
+  w = 1;
   constructor(
     readonly kind: 'tuple' | 'list' | 'set' | 'frozenset',
     public items: PValue[] | null,
@@ -28,6 +30,7 @@ export class PSeq {
   ) {}
 }
 export class PDict {
+  w = 1;
   keys: PValue[] | null = [];
   vals: PValue[] = [];
   n = 0;
@@ -120,7 +123,9 @@ export const DEFAULT_PICKLE_LIMITS: PickleLimits = {
   maxOpcodes: 2_000_000_000,
   maxMemo: 50_000_000,
   maxStack: 20_000_000,
-  maxMarks: 5_000_000,
+  // CPython's pickler recurses once per nesting level (default recursion limit 1000): no real pickle
+  // nests anywhere near this deep.
+  maxMarks: 10_000,
   maxImports: 20_000,
   maxNestedStreams: 16,
   deadline: Number.POSITIVE_INFINITY,
@@ -137,6 +142,8 @@ export interface PickleScanOptions {
 }
 
 const MAX_KEPT_STRING = 4096;
+const EXPANSION_FLOOR = 1 << 24;
+const EXPANSION_RATIO = 256;
 const MAX_KEPT_ITEMS = 64;
 const NESTED_MIN = 8;
 
@@ -370,6 +377,19 @@ class Machine {
     this.nested.push({ offset: at, length: s.length, bytes: Buffer.from(s, 'latin1') });
   }
 
+  /**
+   * Shared references let a few bytes denote an exponentially large object (DUP/GET + TUPLE2 chains).
+   * CPython shares them too, but any consumer that walks the result explodes; frameworks never write
+   * such graphs, so a logical size far beyond the opcode count is reported as an expansion attack.
+   */
+  private grew<T extends PSeq | PDict | PValue>(v: T, at: number): T {
+    const w = (v as PSeq).w;
+    if (w > EXPANSION_FLOOR && w > EXPANSION_RATIO * this.opcodes) {
+      throw new LimitError('pickle-expansion', `shared references expand to about ${w.toExponential(1)} values from ${this.opcodes} opcodes (billion-laughs shape)`, at);
+    }
+    return v;
+  }
+
   private resetState(): void {
     this.stack = [];
     this.marks = [];
@@ -519,44 +539,51 @@ class Machine {
         case 0x5d: this.push(new PSeq('list', [], 0), at); break; // EMPTY_LIST
         case 0x7d: this.push(new PDict(), at); break; // EMPTY_DICT
         case 0x8f: this.push(new PSeq('set', [], 0), at); break; // EMPTY_SET
-        case 0x74: this.push(seq('tuple', this.popMark(at)), at); break; // TUPLE
-        case 0x85: { const a = this.pop(at); this.push(new PSeq('tuple', [a], 1), at); break; } // TUPLE1
-        case 0x86: { const b = this.pop(at); const a = this.pop(at); this.push(new PSeq('tuple', [a, b], 2), at); break; } // TUPLE2
+        case 0x74: this.push(this.grew(seq('tuple', this.popMark(at)), at), at); break; // TUPLE
+        case 0x85: { const a = this.pop(at); this.push(this.grew(seq('tuple', [a]), at), at); break; } // TUPLE1
+        case 0x86: { const b = this.pop(at); const a = this.pop(at); this.push(this.grew(seq('tuple', [a, b]), at), at); break; } // TUPLE2
         case 0x87: { // TUPLE3
           const c = this.pop(at); const b = this.pop(at); const a = this.pop(at);
-          this.push(new PSeq('tuple', [a, b, c], 3), at);
+          this.push(this.grew(seq('tuple', [a, b, c]), at), at);
           break;
         }
-        case 0x6c: this.push(seq('list', this.popMark(at)), at); break; // LIST 'l'
-        case 0x91: this.push(seq('frozenset', this.popMark(at)), at); break; // FROZENSET
+        case 0x6c: this.push(this.grew(seq('list', this.popMark(at)), at), at); break; // LIST 'l'
+        case 0x91: this.push(this.grew(seq('frozenset', this.popMark(at)), at), at); break; // FROZENSET
         case 0x64: { // DICT 'd'
           const items = this.popMark(at);
           const d = new PDict();
           for (let k = 0; k + 1 < items.length; k += 2) dictSet(d, items[k], items[k + 1]);
-          this.push(d, at);
+          this.push(this.grew(d, at), at);
           break;
         }
         case 0x61: { // APPEND 'a'
           const v = this.pop(at);
-          appendTo(this.top(at), [v]);
+          const t = this.top(at);
+          appendTo(t, [v]);
+          this.grew(t, at);
           break;
         }
         case 0x65: // APPENDS 'e'
         case 0x90: { // ADDITEMS
           const items = this.popMark(at);
-          appendTo(this.top(at), items);
+          const t = this.top(at);
+          appendTo(t, items);
+          this.grew(t, at);
           break;
         }
         case 0x73: { // SETITEM 's'
           const v = this.pop(at); const k = this.pop(at);
           const d = this.top(at);
-          if (d instanceof PDict) dictSet(d, k, v);
+          if (d instanceof PDict) this.grew((dictSet(d, k, v), d), at);
           break;
         }
         case 0x75: { // SETITEMS 'u'
           const items = this.popMark(at);
           const d = this.top(at);
-          if (d instanceof PDict) for (let k = 0; k + 1 < items.length; k += 2) dictSet(d, items[k], items[k + 1]);
+          if (d instanceof PDict) {
+            for (let k = 0; k + 1 < items.length; k += 2) dictSet(d, items[k], items[k + 1]);
+            this.grew(d, at);
+          }
           break;
         }
 
@@ -758,13 +785,20 @@ function parseIndex(t: string, at: number): number {
   return Number(t);
 }
 
+function wt(v: PValue): number {
+  return v instanceof PSeq || v instanceof PDict ? v.w : 1;
+}
+
 function seq(kind: PSeq['kind'], items: PValue[]): PSeq {
-  return new PSeq(kind, items.length <= MAX_KEPT_ITEMS ? items : null, items.length);
+  const s = new PSeq(kind, items.length <= MAX_KEPT_ITEMS ? items : null, items.length);
+  for (const it of items) s.w += wt(it);
+  return s;
 }
 
 function appendTo(target: PValue, items: PValue[]): void {
   if (!(target instanceof PSeq)) return;
   target.n += items.length;
+  for (const it of items) target.w += wt(it);
   if (target.items) {
     if (target.n > MAX_KEPT_ITEMS) target.items = null;
     else target.items.push(...items);
@@ -773,6 +807,7 @@ function appendTo(target: PValue, items: PValue[]): void {
 
 function dictSet(d: PDict, k: PValue, v: PValue): void {
   d.n++;
+  d.w += wt(k) + wt(v);
   if (!d.keys) return;
   if (d.n > MAX_KEPT_ITEMS) {
     d.keys = null;

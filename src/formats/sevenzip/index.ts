@@ -13,7 +13,10 @@ export function looksLike7z(head: Uint8Array): boolean {
 }
 
 export interface SevenZipMember {
-  /** Path inside the archive, '/'-separated, as 7-Zip extracted it. */
+  /**
+   * Path inside the archive, '/'-separated, as 7-Zip extracted it: 7-Zip drops '..' components and leading
+   * slashes, so a hostile declared name shows here made safe; list7z gives the names as declared.
+   */
   name: string;
   size: number;
   data: Uint8Array;
@@ -73,11 +76,17 @@ function module7z(): Promise<SevenZipModule> {
   return created;
 }
 
+interface Run {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
 /**
  * Runs 7-Zip with `args`; returns its exit code and what it printed. The WASM runtime sets
  * process.exitCode to 7-Zip's exit code as a side effect, which would leak into our own exit status.
  */
-function run7z(sz: SevenZipModule, args: string[], maxPaths = Infinity): { code: number; out: string[]; err: string[] } {
+function run7z(sz: SevenZipModule, args: string[], maxPaths = Infinity): Run {
   const session: Console = { out: [], err: [], paths: 0, maxPaths };
   captured = session;
   const saved = process.exitCode;
@@ -85,10 +94,12 @@ function run7z(sz: SevenZipModule, args: string[], maxPaths = Infinity): { code:
   try {
     code = sz.callMain(args);
   } catch (err) {
-    // Anything thrown through the runtime leaves 7-Zip mid-call: start a fresh instance next time.
+    // Anything thrown through the runtime (our LimitError from print, or a C++ exception 7-Zip's WASM
+    // build lets escape, e.g. on a wrong password) leaves 7-Zip mid-call: start a fresh instance next time.
     instance = null;
     if (err instanceof LimitError) throw err;
-    throw new FormatError('CORRUPT_ARCHIVE', `7z: 7-Zip failed: ${err instanceof Error ? err.message : String(err)}`);
+    const what = err instanceof Error ? err.message : `uncaught 7-Zip exception ${String(err)}`;
+    return { code: -1, out: session.out, err: [...session.err, what] };
   } finally {
     process.exitCode = saved;
     captured = { out: [], err: [], paths: 0, maxPaths: Infinity };
@@ -101,16 +112,42 @@ function run7z(sz: SevenZipModule, args: string[], maxPaths = Infinity): { code:
 const QUIET = ['-bd', '-bsp0', '-y', '-pmodelgate-no-password', '-t7z'];
 
 /** A failed 7-Zip run as our error: memory it could not get is a limit, a password it lacks is encryption. */
-function runError(what: string, r: { out: string[]; err: string[] }): Error {
+function runError(what: string, r: Run, input: Uint8Array): Error {
   const text = errorText(r);
   if (/can't allocate required memory/i.test(text)) {
     return new LimitError('decoder-memory', `7z: ${what}: the archive needs more decoder memory than 7-Zip can allocate (${text})`);
   }
-  if (/wrong password|encrypted/i.test(text)) return new FormatError('ENCRYPTED', `7z: ${what}: ${text}`);
+  if (/dangerous link path/i.test(text)) {
+    return new FormatError('UNSAFE_LINK', `7z: ${what}: the archive holds a link pointing outside it (${text})`);
+  }
+  if (/wrong password|encrypted/i.test(text) || headerIsEncrypted(input)) {
+    return new FormatError('ENCRYPTED', `7z: ${what}: the archive is encrypted (${text})`);
+  }
   return new FormatError('CORRUPT_ARCHIVE', `7z: ${what}: ${text}`);
 }
 
-function errorText(r: { out: string[]; err: string[] }): string {
+const AES_CODER = [0x06, 0xf1, 0x07, 0x01];
+const K_ENCODED_HEADER = 0x17;
+
+/**
+ * Whether the archive's header is itself encrypted (7z -mhe=on): the start header points to an "encoded
+ * header" whose coders include 7zAES. 7-Zip's WASM build fails on these without a message.
+ */
+function headerIsEncrypted(input: Uint8Array): boolean {
+  if (input.length < 32) return false;
+  const dv = new DataView(input.buffer, input.byteOffset, input.length);
+  const start = 32 + Number(dv.getBigUint64(12, true));
+  const size = Number(dv.getBigUint64(20, true));
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start + size > input.length || size < 1) return false;
+  if (input[start] !== K_ENCODED_HEADER) return false;
+  const header = input.subarray(start, start + Math.min(size, 4096));
+  for (let i = 0; i + AES_CODER.length <= header.length; i++) {
+    if (AES_CODER.every((b, j) => header[i + j] === b)) return true;
+  }
+  return false;
+}
+
+function errorText(r: Run): string {
   const lines = [...r.err, ...r.out].map((l) => l.trim()).filter((l) => l && !/^(ERRORS?:|WARNINGS?:)$/.test(l));
   return lines.join('; ').slice(0, 500) || 'no message';
 }
@@ -217,26 +254,27 @@ async function withJob<T>(input: Uint8Array, fn: (sz: SevenZipModule, job: strin
   }
 }
 
-function listIn(sz: SevenZipModule, job: string, maxEntries = Infinity): SevenZipEntry[] {
+function listIn(sz: SevenZipModule, job: string, input: Uint8Array, maxEntries = Infinity): SevenZipEntry[] {
   const r = run7z(sz, ['l', '-slt', '-ba', ...QUIET, `${job}/in.7z`], maxEntries);
-  if (r.code !== 0) throw runError('cannot list archive', r);
+  if (r.code !== 0) throw runError('cannot list archive', r, input);
   return parseListing(r.out);
 }
 
 /** The entries a 7z archive declares, without extracting anything. */
 export async function list7z(input: Uint8Array): Promise<SevenZipEntry[]> {
-  return withJob(input, listIn);
+  return withJob(input, (sz, job) => listIn(sz, job, input));
 }
 
 /**
  * Every regular file in a 7z archive (directories and links are not members). Throws LimitError
  * ('7z-entries' | '7z-bytes') from the listing, before extracting, or ('decoder-memory') when 7-Zip cannot
  * allocate what the archive's coders ask for; FormatError ('NOT_7Z' | 'CORRUPT_ARCHIVE' | 'ENCRYPTED') for
- * a non-7z, corrupt, truncated or encrypted archive.
+ * a non-7z, corrupt, truncated or encrypted archive, and ('UNSAFE_LINK') for a symbolic link pointing
+ * outside the archive, which 7-Zip refuses to extract.
  */
 export async function extract7z(input: Uint8Array, limits: SevenZipLimits): Promise<SevenZipMember[]> {
   return withJob(input, (sz, job) => {
-    const entries = listIn(sz, job, limits.maxEntries);
+    const entries = listIn(sz, job, input, limits.maxEntries);
     checkBudgets(entries, limits);
     const locked = entries.find((e) => e.encrypted);
     if (locked) throw new FormatError('ENCRYPTED', `7z: entry ${JSON.stringify(locked.name)} is encrypted`);
@@ -244,7 +282,7 @@ export async function extract7z(input: Uint8Array, limits: SevenZipLimits): Prom
     const outDir = `${job}/out`;
     sz.FS.mkdir(outDir);
     const r = run7z(sz, ['x', ...QUIET, '-bso0', `-o${outDir}`, `${job}/in.7z`]);
-    if (r.code !== 0) throw runError('extraction failed', r);
+    if (r.code !== 0) throw runError('extraction failed', r, input);
 
     const files: Array<{ name: string; path: string }> = [];
     collectFiles(sz, outDir, '', files);

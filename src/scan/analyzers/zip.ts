@@ -107,8 +107,9 @@ function isPickleMember(entry: Entry, input: InputScan, e: ZipEntry): ByteSource
 
 function openMember(entry: Entry, input: InputScan, e: ZipEntry, path: string): ByteSource | null {
   try {
-    const room = e.method === 0 ? Number.MAX_SAFE_INTEGER : input.reserveDecompressed(0);
-    const data = openZipEntry(entry.source, e, { maxBytes: Math.min(room, input.limits.maxDecompressedBytes) });
+    // Deflated members count against the input's decompression budget and the ratio bound (bombs).
+    const room = e.method === 0 ? Number.MAX_SAFE_INTEGER : Math.min(input.reserveDecompressed(0), Math.max(1 << 20, e.compressedSize * input.limits.maxRatio));
+    const data = openZipEntry(entry.source, e, { maxBytes: room });
     if (e.method !== 0) input.decompressed += data.size;
     return data;
   } catch (err) {
