@@ -31,7 +31,8 @@ export class BoundedOutput {
     }
     this.byteCap = Math.min(limits.maxOutputBytes, MAX_BUFFER);
     this.ratioCap = Math.max(RATIO_FLOOR, inputLength * limits.maxRatio);
-    const start = Math.min(this.cap, Math.max(1 << 16, inputLength * 4));
+    // Start near the likely size and grow by doubling: a large budget is a ceiling, not an allocation.
+    const start = Math.min(this.cap, Math.max(1 << 16, Math.min(inputLength * 4, 16 << 20)));
     this.buf = new Uint8Array(start);
   }
 
@@ -47,7 +48,7 @@ export class BoundedOutput {
     if (need > this.byteCap) {
       throw new LimitError(
         'decompressed-bytes',
-        `decompressed output exceeds ${this.limits.maxOutputBytes} bytes`,
+        `decompressed output exceeds ${this.byteCap} bytes`,
       );
     }
     if (need > this.ratioCap) {

@@ -11,10 +11,11 @@ const XZ_OPTIONS_ERROR = 6;
 // The decoder never stalls on well-formed or truncated input (it reports XZ_BUF_ERROR), but a stream that
 // stops producing anything must not spin forever.
 const MAX_EMPTY_READS = 64;
+const INPUT_CHUNK = 64 << 10;
 
 export async function unxz(input: Uint8Array, out: BoundedOutput): Promise<void> {
   if (input.length === 0) throw new FormatError('CORRUPT_STREAM', 'xz: empty input', 0);
-  const source = new Blob([input]).stream();
+  const source = chunked(input);
   const reader = new xzDecompress.XzReadableStream(source).getReader();
   let finished = false;
   try {
@@ -37,6 +38,19 @@ export async function unxz(input: Uint8Array, out: BoundedOutput): Promise<void>
     // xz decode would wait forever.
     if (!finished) await reader.cancel().catch(() => undefined);
   }
+}
+
+/** The input as a web stream of views (no copy; the decoder copies each chunk into WASM memory). */
+function chunked(input: Uint8Array): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (offset >= input.length) return controller.close();
+      const end = Math.min(input.length, offset + INPUT_CHUNK);
+      controller.enqueue(input.subarray(offset, end));
+      offset = end;
+    },
+  });
 }
 
 function mapXzError(err: unknown): Error {
