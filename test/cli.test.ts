@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { FIXTURES, ROOT, runCli } from './helpers/scan.ts';
 import { RULES } from '../src/scan/rules/index.ts';
 
@@ -58,6 +58,7 @@ test('--format sarif validates against the SARIF 2.1.0 schema and carries the ru
   assert.equal(r.code, 1);
   const sarif = JSON.parse(r.stdout);
   const schema = JSON.parse(readFileSync(`${FIXTURES}/schemas/sarif-2.1.0-rtm.5.json`, 'utf8'));
+  const Ajv = ((AjvDraft04 as unknown as { default?: unknown }).default ?? AjvDraft04) as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] } };
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   const validate = ajv.compile(schema);
   assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 5)));

@@ -26,8 +26,9 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const totalBytes = files.reduce((a, f) => a + f.size, 0);
   const jobs = Math.max(1, Math.min(options.jobs ?? Math.min(availableParallelism(), 8), 64));
-  const parallelHash = hash && jobs > 1;
-  const wantWorkers = jobs > 1 && (files.length > 1 || (parallelHash && totalBytes >= PARALLEL_HASH_BYTES));
+  // Workers pay ~40 ms to start: worth it for several files or one large one (parsed with a larger
+  // young generation, and hashed on a second thread at the same time).
+  const wantWorkers = jobs > 1 && (files.length > 1 || totalBytes >= PARALLEL_HASH_BYTES);
   const pool = wantWorkers ? new WorkerPool(Math.min(jobs, files.length * 2)) : null;
 
   const results: FileReport[][] = new Array(files.length);

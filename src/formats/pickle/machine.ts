@@ -23,6 +23,8 @@ export class PCall {
 export class PSeq {
   /** Logical size if every shared reference were expanded (billion-laughs detection). */
   w = 1;
+  /** A shared token standing for many memoized containers: never mutated. */
+  frozen = false;
   constructor(
     readonly kind: 'tuple' | 'list' | 'set' | 'frozenset',
     public items: PValue[] | null,
@@ -31,6 +33,7 @@ export class PSeq {
 }
 export class PDict {
   w = 1;
+  frozen = false;
   keys: PValue[] | null = [];
   vals: PValue[] = [];
   n = 0;
@@ -143,6 +146,13 @@ export interface PickleScanOptions {
 
 const MAX_KEPT_STRING = 4096;
 const EXPANSION_FLOOR = 1 << 24;
+const MEMO_DETAIL = 100_000;
+const STR_TOKEN = new POpaque('str');
+const frozenSeq = (kind: PSeq['kind']): PSeq => Object.assign(new PSeq(kind, null, 0), { frozen: true });
+const SEQ_TOKENS: Record<PSeq['kind'], PSeq> = { tuple: frozenSeq('tuple'), list: frozenSeq('list'), set: frozenSeq('set'), frozenset: frozenSeq('frozenset') };
+const DICT_TOKEN: PDict = Object.assign(new PDict(), { keys: null, frozen: true });
+/** Node's Buffer has latin1Slice (the fast path behind toString('latin1')); its typings omit it. */
+type FastBuffer = Buffer & { latin1Slice(start: number, end: number): string };
 const EXPANSION_RATIO = 256;
 const MAX_KEPT_ITEMS = 64;
 const NESTED_MIN = 8;
@@ -275,7 +285,11 @@ class Machine {
   }
 
   private memoPut(idx: number, at: number): void {
-    const v = this.top(at);
+    let v = this.top(at);
+    // Past MEMO_DETAIL entries the memo keeps only what analysis needs: import-like strings, calls and
+    // container sizes. Everything else becomes a small token, so a pickle of millions of records is
+    // walked in memory proportional to its memo count, not to its content.
+    if (this.memoCount >= MEMO_DETAIL) v = compact(v);
     if (idx < 0) this.fail('PICKLE_BAD_MEMO', 'negative memo index', at);
     if (idx < this.memo.length || (idx === this.memo.length && idx < 1 << 26)) {
       if (idx === this.memo.length) this.memoCount++;
@@ -338,6 +352,14 @@ class Machine {
     }
     const buf = this.r.buf;
     if (enc === 'utf8') {
+      let ascii = true;
+      for (let i = a; i < b; i++) {
+        if (buf[i] > 127) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) return (buf as FastBuffer).latin1Slice(a, b);
       const s = buf.toString('utf8', a, b);
       if (s.includes('\ufffd') && !Buffer.from(s, 'utf8').equals(buf.subarray(a, b))) {
         this.fail('PICKLE_BAD_UTF8', 'string is not valid UTF-8', at);
@@ -345,7 +367,7 @@ class Machine {
       if (len >= NESTED_MIN && s.charCodeAt(0) === 0x80) this.maybeNestedStr(s, at);
       return s;
     }
-    return buf.toString('latin1', a, b);
+    return (buf as FastBuffer).latin1Slice(a, b);
   }
 
   /** Bytes constants that are themselves pickles (fed to pickle.loads, torch.load…) are scanned too. */
@@ -517,9 +539,14 @@ class Machine {
           this.payload(op, n, at);
           break;
         }
+        case 0x8c: { // SHORT_BINUNICODE: the most frequent opcode of real pickles, kept on a short path
+          const n = r.buf[r.fixed(1, at)];
+          const i = r.fixed(n, at);
+          this.push(this.str(i, i + n, 'utf8', at), at);
+          break;
+        }
         case 0x55: // SHORT_BINSTRING 'U'
-        case 0x43: // SHORT_BINBYTES 'C'
-        case 0x8c: { // SHORT_BINUNICODE
+        case 0x43: { // SHORT_BINBYTES 'C'
           const i = r.fixed(1, at);
           this.payload(op, r.buf[i], at);
           break;
@@ -785,6 +812,35 @@ function parseIndex(t: string, at: number): number {
   return Number(t);
 }
 
+function compact(v: PValue): PValue {
+  if (typeof v === 'string') return v.length <= 128 && isNameLike(v) ? v : STR_TOKEN;
+  // Small containers share one frozen token per kind (no allocation per memo entry); large ones keep
+  // their logical size so expansion through the memo is still measured.
+  if ((v instanceof PSeq || v instanceof PDict) && v.w < 1024) return v instanceof PDict ? DICT_TOKEN : SEQ_TOKENS[v.kind];
+  if (v instanceof PSeq) {
+    const c = new PSeq(v.kind, null, v.n);
+    c.w = v.w;
+    return c;
+  }
+  if (v instanceof PDict) {
+    const c = new PDict();
+    c.keys = null;
+    c.n = v.n;
+    c.w = v.w;
+    return c;
+  }
+  return v;
+}
+
+/** Could this string be (part of) a module or attribute path? Anything else cannot be imported. */
+function isNameLike(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c > 127)) return false;
+  }
+  return true;
+}
+
 function wt(v: PValue): number {
   return v instanceof PSeq || v instanceof PDict ? v.w : 1;
 }
@@ -796,7 +852,7 @@ function seq(kind: PSeq['kind'], items: PValue[]): PSeq {
 }
 
 function appendTo(target: PValue, items: PValue[]): void {
-  if (!(target instanceof PSeq)) return;
+  if (!(target instanceof PSeq) || target.frozen) return;
   target.n += items.length;
   for (const it of items) target.w += wt(it);
   if (target.items) {
@@ -806,6 +862,7 @@ function appendTo(target: PValue, items: PValue[]): void {
 }
 
 function dictSet(d: PDict, k: PValue, v: PValue): void {
+  if (d.frozen) return;
   d.n++;
   d.w += wt(k) + wt(v);
   if (!d.keys) return;

@@ -5,6 +5,7 @@ import { BufferSource } from '../source.ts';
 import { FormatError, LimitError } from '../errors.ts';
 
 const WINDOW = 4 << 20;
+const FIRST_WINDOW = 64 << 10;
 const MAX_LINE = 16 << 20;
 
 export class PickleReader {
@@ -21,6 +22,8 @@ export class PickleReader {
   fileSemantics = false;
   /** Straddles seen: [opcode offset, detail]. */
   frameViolations: Array<{ offset: number; detail: string }> = [];
+  /** Refill size: small after a seek (joblib skips huge arrays), doubling while reads stay sequential. */
+  private window = FIRST_WINDOW;
 
   constructor(
     readonly src: ByteSource,
@@ -44,6 +47,7 @@ export class PickleReader {
   seek(abs: number): void {
     if (abs >= this.bufStart && abs <= this.bufStart + this.buf.length) this.p = abs - this.bufStart;
     else {
+      this.window = FIRST_WINDOW;
       this.bufStart = abs;
       this.buf = Buffer.alloc(0);
       this.p = 0;
@@ -59,7 +63,8 @@ export class PickleReader {
     if (this.p + n <= this.buf.length) return true;
     const abs = this.pos;
     if (abs + n > this.end) return false;
-    const len = Math.min(Math.max(WINDOW, n), this.end - abs);
+    const len = Math.min(Math.max(this.window, n), this.end - abs);
+    if (this.window < WINDOW) this.window *= 2;
     const chunk = this.src.read(abs, len);
     this.buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     this.bufStart = abs;
