@@ -8,7 +8,13 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  // Dependencies are bundled (one file loads faster than a module graph), except the WASM decoders,
+  // which find their .wasm files next to their own modules.
+  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js'],
+  splitting: true, // lazy chunks: decoders and 7-Zip load only when needed
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
+  // Bundled CommonJS dependencies (commander) call require() for Node built-ins.
+  banner: { js: "import { createRequire as __mgCreateRequire } from 'node:module'; const require = __mgCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -36,7 +36,8 @@ export class SliceSource implements ByteSource {
   }
 }
 
-const WINDOW = 64 << 10;
+// Small: archive readers jump between distant headers; sequential parsers read in larger chunks themselves.
+const WINDOW = 16 << 10;
 
 /** A file read with positioned reads through a small cache window; never reads the whole file. */
 export class FileSource implements ByteSource {

@@ -165,7 +165,11 @@ export const PROFILES: Profile[] = [
 const EXACT_ALLOW = new Set(PROFILES.flatMap((p) => Object.entries(p.exact).flatMap(([m, names]) => names.map((n) => `${m}\n${n}`))));
 
 // Module prefixes never allowed through class prefixes even when under a trusted framework.
-const NEVER_BY_PREFIX = /(^|\.)(hub|jit|serialization|_dynamo|_inductor|package|distributed|utils\._config_module|externals\.joblib\.(?!numpy_pickle))(\.|$)/;
+// Helper modules inside a framework re-export stdlib and joblib objects (sklearn.utils._joblib.Parallel,
+// sklearn.datasets._openml.Request): only estimator modules qualify.
+const NEVER_BY_PREFIX = /(^|\.)(hub|jit|serialization|_dynamo|_inductor|package|distributed|utils\._config_module|externals|datasets|_build_utils|tests?|testing)(\.|$)|^sklearn\.utils\.(?!_bunch$|_tags$)/;
+/** Class names that are process, file or network primitives wherever they are re-exported from. */
+const NEVER_BY_PREFIX_NAMES = new Set(['Parallel', 'Memory', 'Popen', 'Request', 'TemporaryDirectory', 'NamedTemporaryFile', 'Thread', 'Process', 'Pool', 'ThreadPoolExecutor', 'ProcessPoolExecutor', 'Session', 'Socket']);
 
 const CAMEL = /^_?[A-Z][A-Za-z0-9_]*$/;
 const CYTHON_UNPICKLE = /^__pyx_unpickle_[A-Za-z0-9_]+$/;
@@ -173,7 +177,8 @@ const CYTHON_UNPICKLE = /^__pyx_unpickle_[A-Za-z0-9_]+$/;
 function lookupDeny(module: string, name: string): { cat: DenyCategory; matched: string } | null {
   // A curated exact allowlist entry beats a wildcard on a parent module (torch.jit._pickle.build_intlist
   // is how TorchScript stores lists, although torch.jit as a whole is denied).
-  if (EXACT_ALLOW.has(`${module}\n${name}`) && !DENY[module]) return null;
+  const own = DENY[module];
+  if (EXACT_ALLOW.has(`${module}\n${name}`) && !(own && own.names !== '*' && own.names.includes(name))) return null;
   // exact module, then each parent module (a `*` on `asyncio` covers `asyncio.unix_events`)
   const parts = module.split('.');
   const first = name.split('.')[0];
@@ -199,7 +204,7 @@ function lookupAllow(module: string, name: string): string | null {
   for (const p of PROFILES) {
     if (p.exact[module]?.includes(name)) return p.id;
     if (p.classPrefixes?.some((pre) => module.startsWith(pre) || module === pre.replace(/\.$/, '')) && !NEVER_BY_PREFIX.test(module)) {
-      if (CAMEL.test(name) || CYTHON_UNPICKLE.test(name)) return p.id;
+      if ((CAMEL.test(name) && !NEVER_BY_PREFIX_NAMES.has(name)) || CYTHON_UNPICKLE.test(name)) return p.id;
     }
   }
   return null;

@@ -1,4 +1,5 @@
 // A small worker-thread pool: one task per worker at a time, results matched by id.
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 export type PoolTask =
@@ -14,7 +15,10 @@ interface Pending {
 // The worker is a sibling file: worker.js next to the bundle, worker.ts when running from source.
 const YOUNG_GEN_MB = 96;
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './worker-dev.mjs' : './worker.js', import.meta.url);
+// In the bundle this code may sit in dist/ or in a shared chunk under dist/chunks/.
+const WORKER_URL = FROM_SOURCE
+  ? new URL('./worker-dev.mjs', import.meta.url)
+  : [new URL('./worker.js', import.meta.url), new URL('../worker.js', import.meta.url)].find((u) => existsSync(u)) ?? new URL('./worker.js', import.meta.url);
 
 export class WorkerPool {
   private idle: Worker[] = [];

@@ -1,6 +1,6 @@
 // `scan()`: the library entry point behind `modelgate scan`. Expands folders, scans files in parallel on
 // worker threads (hashing large files on a second thread while they are parsed), and builds the report.
-import { readdirSync, lstatSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS, type ScanOptions } from './context.ts';
@@ -16,35 +16,71 @@ interface InputFile {
   size: number;
 }
 
-/** Files at or above this size are hashed on their own thread while another parses them. */
+/** Files at or above this size are hashed as a task of their own, in parallel with their scan. */
 const PARALLEL_HASH_BYTES = 32 << 20;
+
+// torch.save's legacy format opens with a pickled magic number; the rest of such a file is raw tensors.
+const LEGACY_TORCH_HEAD = Buffer.from('80028a0a6cfc9c46f9206aa850192e', 'hex');
+
+function readHead(path: string, n: number): Buffer {
+  const head = Buffer.alloc(n);
+  const fd = openSync(path, 'r');
+  try {
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A large file that is one pickle stream from the start: parsing, not reading, dominates its scan. */
+function isParseHeavy(f: InputFile): boolean {
+  if (f.size < PARALLEL_HASH_BYTES) return false;
+  const head = readHead(f.path, 16);
+  if (head[0] !== 0x80 || head.subarray(0, LEGACY_TORCH_HEAD.length).equals(LEGACY_TORCH_HEAD)) return false;
+  // joblib streams are mostly raw arrays that the walker skips: cheap to parse on this thread.
+  return !readHead(f.path, 64 << 10).includes('NumpyArrayWrapper');
+}
 
 export async function scan(paths: string[], options: ScanOptions = {}): Promise<ScanReport> {
   if (paths.length === 0) throw new ModelgateError('USAGE', 'no path to scan');
   const files = paths.flatMap((p) => expand(p));
   const hash = options.hash ?? true;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const totalBytes = files.reduce((a, f) => a + f.size, 0);
   const jobs = Math.max(1, Math.min(options.jobs ?? Math.min(availableParallelism(), 8), 64));
-  // Workers pay ~40 ms to start: worth it for several files or one large one (parsed with a larger
-  // young generation, and hashed on a second thread at the same time).
-  const wantWorkers = jobs > 1 && (files.length > 1 || totalBytes >= PARALLEL_HASH_BYTES);
-  const pool = wantWorkers ? new WorkerPool(Math.min(jobs, files.length * 2)) : null;
-
   const results: FileReport[][] = new Array(files.length);
   let done = 0;
+  const finish = (i: number, rows: FileReport[], digest: string | null) => {
+    if (hash && rows[0]) rows[0].sha256 = digest;
+    results[i] = rows;
+    done++;
+    options.onProgress?.({ done, total: files.length, path: files[i].display });
+  };
+
+  if (files.length === 1) {
+    // One file: hash on this thread; parse here too, unless the file is a large raw pickle, which a
+    // worker with a larger young generation parses while this thread hashes.
+    const f = files[0];
+    const pool = jobs > 1 && isParseHeavy(f) ? new WorkerPool(1) : null;
+    try {
+      const scanning = pool ? pool.run<FileReport[]>({ kind: 'scan', path: f.path, display: f.display, hash, limits }) : null;
+      const digest = hash ? hashFile(f.path) : null;
+      finish(0, scanning ? await scanning : await scanFile(f.path, f.display, { hash, limits }), digest);
+    } finally {
+      await pool?.close();
+    }
+    return buildReport(results.flat());
+  }
+
+  // Several files: scans and hashes of large files are independent tasks on a pool of workers.
+  const pool = jobs > 1 ? new WorkerPool(Math.min(jobs, files.length)) : null;
   try {
     await Promise.all(
       files.map(async (f, i) => {
-        const hashInWorker = pool !== null && hash && (files.length > 1 || f.size >= PARALLEL_HASH_BYTES);
         const [rows, digest] = await Promise.all([
           pool ? pool.run<FileReport[]>({ kind: 'scan', path: f.path, display: f.display, hash, limits }) : scanFile(f.path, f.display, { hash, limits }),
-          !hash ? null : hashInWorker ? pool!.run<string>({ kind: 'hash', path: f.path }) : null,
+          !hash ? null : pool && f.size >= PARALLEL_HASH_BYTES ? pool.run<string>({ kind: 'hash', path: f.path }) : null,
         ]);
-        if (hash && rows[0]) rows[0].sha256 = digest ?? hashFile(f.path);
-        results[i] = rows;
-        done++;
-        options.onProgress?.({ done, total: files.length, path: f.display });
+        finish(i, rows, hash ? (digest ?? hashFile(f.path)) : null);
       }),
     );
   } finally {

@@ -2,13 +2,9 @@
 // stops with a LimitError after at most one chunk past the budget, and corrupt or truncated input is a
 // FormatError, never a partial "success".
 import { FormatError, LimitError } from '../errors.ts';
-import { bunzip2 } from './bzip2.ts';
-import { unlz4 } from './lz4.ts';
-import { unlzma } from './lzma.ts';
 import { BoundedOutput, type DecompressLimits } from './output.ts';
 import type { CompressionKind } from './sniff.ts';
-import { unxz } from './xz.ts';
-import { inflate } from './zlib.ts';
+// Decoders are imported on first use: most scans never decompress, and start-up time is a feature.
 
 export { sniffCompression, type CompressionKind } from './sniff.ts';
 export { RATIO_FLOOR, type DecompressLimits } from './output.ts';
@@ -26,19 +22,19 @@ export async function decompress(kind: CompressionKind, input: Uint8Array, limit
     switch (kind) {
       case 'gzip':
       case 'zlib':
-        await inflate(kind, input, out);
+        await (await import('./zlib.ts')).inflate(kind, input, out);
         break;
       case 'bzip2':
-        bunzip2(input, out);
+        (await import('./bzip2.ts')).bunzip2(input, out);
         break;
       case 'xz':
-        await unxz(input, out);
+        await (await import('./xz.ts')).unxz(input, out);
         break;
       case 'lzma':
-        unlzma(input, out);
+        (await import('./lzma.ts')).unlzma(input, out);
         break;
       case 'lz4':
-        unlz4(input, out);
+        (await import('./lz4.ts')).unlz4(input, out);
         break;
       default:
         throw new FormatError('UNSUPPORTED', `unknown compression kind ${String(kind)}`);

@@ -145,6 +145,7 @@ export interface PickleScanOptions {
 }
 
 const MAX_KEPT_STRING = 4096;
+const MAX_NESTED_TEXT = 64 << 20;
 const EXPANSION_FLOOR = 1 << 24;
 const MEMO_DETAIL = 100_000;
 const STR_TOKEN = new POpaque('str');
@@ -167,7 +168,10 @@ export function scanPickle(src: ByteSource, options: PickleScanOptions = {}): Pi
   const second = runStream(src, options, true);
   const seen = new Set(first.imports.map((i) => `${i.module}\n${i.name}`));
   for (const imp of second.imports) if (!seen.has(`${imp.module}\n${imp.name}`)) first.imports.push(imp);
-  first.callsOfCalls.push(...second.callsOfCalls);
+  const calls = new Set(first.callsOfCalls.map((c) => `${c.offset}\n${c.callee}`));
+  for (const c of second.callsOfCalls) if (!calls.has(`${c.offset}\n${c.callee}`)) first.callsOfCalls.push(c);
+  const nested = new Set(first.nested.map((n) => n.offset));
+  for (const n of second.nested) if (!nested.has(n.offset)) first.nested.push(n);
   return first;
 }
 
@@ -294,11 +298,11 @@ class Machine {
     if (idx < this.memo.length || (idx === this.memo.length && idx < 1 << 26)) {
       if (idx === this.memo.length) this.memoCount++;
       this.memo[idx] = v;
-      return;
+    } else {
+      this.memoMap ??= new Map();
+      if (!this.memoMap.has(idx)) this.memoCount++;
+      this.memoMap.set(idx, v);
     }
-    this.memoMap ??= new Map();
-    if (!this.memoMap.has(idx)) this.memoCount++;
-    this.memoMap.set(idx, v);
     if (this.memoCount > this.limits.maxMemo) throw new LimitError('pickle-memo', `more than ${this.limits.maxMemo} memo entries`, at);
   }
 
@@ -347,7 +351,10 @@ class Machine {
   private str(a: number, b: number, enc: 'utf8' | 'latin1', at: number): string | PBytes {
     const len = b - a;
     if (len > MAX_KEPT_STRING) {
-      this.maybeNested(this.r.bufStart + a, len, at, true);
+      // Too long to keep, but a str can still carry a latin-1 pickle (`_codecs.encode(s, 'latin1')`).
+      if (len <= MAX_NESTED_TEXT && (this.r.buf[a] === 0xc2 || this.r.buf[a] === 0x80 || this.r.buf[a] === 0x63 || this.r.buf[a] === 0x28)) {
+        this.maybeNestedStr(this.r.buf.toString(enc, a, b), at);
+      }
       return new PBytes(this.r.bufStart + a, len, 'str');
     }
     const buf = this.r.buf;
@@ -387,13 +394,16 @@ class Machine {
       b1 = head[1];
       last = tail[0];
     }
-    if (looksLikePickleStart(b0, b1) && last === 0x2e) this.nested.push({ offset, length, bytes: null });
+    // pickle.loads ignores bytes after STOP, so the end is not checked; the caller drops candidates
+    // that turn out not to be pickles.
+    if (looksLikePickleStart(b0, b1)) this.nested.push({ offset, length, bytes: null });
+    void last;
     void at;
   }
 
   private maybeNestedStr(s: string, at: number): void {
     // `_codecs.encode(s, 'latin1')` turns a str of code points < 256 into the bytes of a pickle.
-    if (this.nested.length >= 64 || s.charCodeAt(s.length - 1) !== 0x2e) return;
+    if (this.nested.length >= 64) return;
     if (!looksLikePickleStart(s.charCodeAt(0), s.charCodeAt(1))) return;
     for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return;
     this.nested.push({ offset: at, length: s.length, bytes: Buffer.from(s, 'latin1') });
@@ -734,8 +744,13 @@ class Machine {
       return;
     }
     const offset = r.pos;
+    if (isText && n <= MAX_NESTED_TEXT && r.ensure(1) && (r.buf[r.p] === 0xc2 || r.buf[r.p] === 0x63 || r.buf[r.p] === 0x28)) {
+      // A long str that may spell a latin-1 pickle: read it (bounded) so str() can check it.
+      const i = r.fixed(n, at);
+      this.push(this.str(i, i + n, op === 0x54 || op === 0x55 ? 'latin1' : 'utf8', at), at);
+      return;
+    }
     if (!isText) this.maybeNested(offset, n, at, false);
-    else this.maybeNested(offset, n, at, true);
     r.skip(n, at);
     this.push(new PBytes(offset, n, isText ? 'str' : op === 0x96 ? 'bytearray' : 'bytes'), at);
   }
@@ -781,7 +796,7 @@ class Machine {
 // ---- helpers ------------------------------------------------------------------------------------
 
 export function looksLikePickleStart(b0: number, b1: number): boolean {
-  if (b0 === 0x80) return b1 >= 2 && b1 <= 5;
+  if (b0 === 0x80) return b1 <= 5;
   // protocol 0/1 pickles of anything worth importing start with GLOBAL, MARK or INST
   return b0 === 0x63 || b0 === 0x28;
 }

@@ -3,7 +3,6 @@ import { FormatError, LimitError } from '../../formats/errors.ts';
 import { BufferSource, SliceSource, readAll } from '../../formats/source.ts';
 import { readTarEntries } from '../../formats/tar/index.ts';
 import { decompress, sniffCompression, type CompressionKind } from '../../formats/compress/index.ts';
-import { extract7z, looksLike7z } from '../../formats/sevenzip/index.ts';
 import type { Analyzer } from './types.ts';
 
 const TAR_ANOMALY_RULE: Record<string, string> = {
@@ -36,9 +35,11 @@ export const tarAnalyzer: Analyzer = {
 export const sevenZipAnalyzer: Analyzer = {
   id: '7z',
   version: 1,
-  detect: (head) => looksLike7z(head),
+  // 7z magic; the WASM 7-Zip behind extract7z is loaded only when a 7z archive shows up.
+  detect: (head) => head[0] === 0x37 && head[1] === 0x7a && head[2] === 0xbc && head[3] === 0xaf && head[4] === 0x27 && head[5] === 0x1c,
   async analyze(entry, input, walk) {
     const room = input.reserveDecompressed(entry.source.size);
+    const { extract7z } = await import('../../formats/sevenzip/index.ts');
     const members = await extract7z(readAll(entry.source), { maxEntries: input.limits.maxEntries, maxTotalBytes: room });
     input.countEntries(members.length);
     for (const m of members) {

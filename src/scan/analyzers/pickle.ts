@@ -72,6 +72,13 @@ export function analyzePickle(input: InputScan, entry: Entry, src: ByteSource, o
   for (const n of result.nested) {
     const inner: ByteSource = n.bytes ? new BufferSource(n.bytes) : new SliceSource(src, n.offset, n.length);
     const innerPath = `${path}@${n.offset}`;
+    if (nesting + 1 > input.limits.maxPickleNesting) {
+      input.report(entry, { ruleId: 'MG-LIM-001', path: innerPath, message: `Pickles nested deeper than ${input.limits.maxPickleNesting} levels were not scanned.` });
+      continue;
+    }
+    // Candidates are chosen by their first bytes; only those that walk as a pickle are reported.
+    const probe = scanPickle(inner, { pickles: 1, limits: { deadline: input.deadline } });
+    if (probe.pickles === 0 && probe.imports.length === 0) continue;
     input.report(entry, {
       ruleId: 'MG-PKL-009',
       path,
@@ -79,12 +86,7 @@ export function analyzePickle(input: InputScan, entry: Entry, src: ByteSource, o
       message: `A ${n.length}-byte constant at offset ${n.offset} is itself a pickle; it was scanned as ${innerPath}.`,
       evidence: { nestedPath: innerPath, length: n.length },
     });
-    if (nesting + 1 > input.limits.maxPickleNesting) {
-      input.report(entry, { ruleId: 'MG-LIM-001', path: innerPath, message: `Pickles nested deeper than ${input.limits.maxPickleNesting} levels were not scanned.` });
-      continue;
-    }
-    const sub = analyzePickle(input, entry, inner, { path: innerPath, nesting: nesting + 1 });
-    void sub;
+    analyzePickle(input, entry, inner, { path: innerPath, nesting: nesting + 1, pickles: 1 });
   }
   if (result.trailing) {
     input.report(entry, {
