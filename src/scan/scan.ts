@@ -46,6 +46,7 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
   const files = paths.flatMap((p) => expand(p));
   const hash = options.hash ?? true;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const totalBytes = files.reduce((a, f) => a + f.size, 0);
   const jobs = Math.max(1, Math.min(options.jobs ?? Math.min(availableParallelism(), 8), 64));
   const results: FileReport[][] = new Array(files.length);
   let done = 0;
@@ -71,8 +72,11 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
     return buildReport(results.flat());
   }
 
-  // Several files: scans and hashes of large files are independent tasks on a pool of workers.
-  const pool = jobs > 1 ? new WorkerPool(Math.min(jobs, files.length)) : null;
+  // Several files: scans and hashes of large files are independent tasks on a pool of workers. Without
+  // hashing, weight files scan in milliseconds each, so workers (~40 ms to start) pay off only for
+  // parse-heavy pickles or many files.
+  const useWorkers = jobs > 1 && (hash ? totalBytes >= PARALLEL_HASH_BYTES || files.length > 16 : files.length > 64 || files.some(isParseHeavy));
+  const pool = useWorkers ? new WorkerPool(Math.min(jobs, files.length)) : null;
   try {
     await Promise.all(
       files.map(async (f, i) => {
