@@ -82,6 +82,7 @@ async function scanEntry(entry: Entry, input: InputScan): Promise<void> {
   entry.row.status = 'scanned';
   try {
     await analyzer.analyze(entry, input, walk);
+    checkExtension(entry, input);
   } catch (e) {
     entry.row.status = 'error';
     if (e instanceof LimitError) {
@@ -94,6 +95,28 @@ async function scanEntry(entry: Entry, input: InputScan): Promise<void> {
       input.report(entry, { ruleId: 'MG-ARC-002', message: `Internal scanner error: ${(e as Error)?.message ?? String(e)}; the file was not fully inspected.`, evidence: { internal: true } });
     }
   }
+}
+
+/** What each model-file extension promises; content of another format earns a low MG-FMT-002. */
+const EXTENSION_FORMATS: Array<[RegExp, string[]]> = [
+  [/\.safetensors$/i, ['safetensors']],
+  [/\.npy$/i, ['npy']],
+  [/\.npz$/i, ['npz', 'zip']],
+  [/\.(pt|pth|ckpt)$/i, ['pytorch-zip', 'pytorch-legacy', 'torchscript', 'pickle', 'polyglot']],
+  [/\.(h5|hdf5|keras|onnx|gguf|tflite)$/i, ['hdf5', 'keras', 'onnx', 'gguf', 'tflite']],
+  [/\.(pkl|pickle|dill)$/i, ['pickle', 'joblib', 'pytorch-legacy', 'polyglot']],
+  [/\.joblib$/i, ['joblib', 'pickle', 'gzip', 'zlib', 'bzip2', 'xz', 'lzma', 'lz4']],
+  [/\.zip$/i, ['zip', 'npz', 'pytorch-zip', 'torchscript']],
+];
+
+function checkExtension(entry: Entry, input: InputScan): void {
+  const rule = EXTENSION_FORMATS.find(([re]) => re.test(entry.name));
+  if (!rule || entry.row.status === 'skipped' || rule[1].includes(entry.row.format)) return;
+  input.report(entry, {
+    ruleId: 'MG-FMT-002',
+    message: `Named "${entry.name.split('/').pop()}" but the content is ${entry.row.format}; loaders choose by content, tools that route by extension will not.`,
+    evidence: { format: entry.row.format },
+  });
 }
 
 function failUnknown(entry: Entry, input: InputScan): void {

@@ -101,6 +101,8 @@ export function analyzePickle(input: InputScan, entry: Entry, src: ByteSource, o
     const found = result.imports.length ? ` Imports found before the break are reported above.` : '';
     if (e instanceof LimitError) {
       input.report(entry, { ruleId: 'MG-LIM-001', path, offset: e.offset, message: `Pickle scan stopped: ${e.message}.${found}`, evidence: { limit: e.limit } });
+    } else if (e.code === 'JOBLIB_ARRAY') {
+      input.report(entry, { ruleId: 'MG-JBL-001', path, offset: e.offset, message: `joblib array block at offset ${e.offset} cannot be followed: ${e.message}; nothing after it was inspected.${found}`, evidence: { code: e.code } });
     } else {
       input.report(entry, {
         ruleId: 'MG-PKL-008',
