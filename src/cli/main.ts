@@ -15,9 +15,11 @@ const program = new Command('modelgate')
 registerScan(program);
 registerRules(program);
 
-try {
+async function main(): Promise<void> {
   await program.parseAsync(process.argv);
-} catch (e) {
+}
+
+main().catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // --help and --version exit 0; usage errors exit 2 (1 is reserved for "findings").
     process.exitCode = e.exitCode === 0 ? 0 : 2;
@@ -28,4 +30,4 @@ try {
     process.stderr.write(`modelgate: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exitCode = 2;
   }
-}
+});
