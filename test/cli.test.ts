@@ -94,13 +94,16 @@ test('fail closed: a file named like a model that is none exits 2; danger still 
   assert.equal(runCli(['scan', dir]).code, 1);
 });
 
-test('plain data files are listed as skipped and never fail', () => {
+test('text files are read by the text checks; binary data is listed as skipped; neither fails', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mg-cli-'));
   writeFileSync(join(dir, 'README.md'), '# a model card\n');
   writeFileSync(join(dir, 'config.json'), '{"hidden_size": 8}\n');
-  const doc = JSON.parse(runCli(['scan', dir, '--format', 'json']).stdout);
-  assert.deepEqual(doc.files.map((f: { status: string }) => f.status), ['skipped', 'skipped']);
-  assert.deepEqual(doc.files.map((f: { format: string }) => f.format).sort(), ['json', 'text']);
+  writeFileSync(join(dir, 'logo.png'), Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'));
+  const r = runCli(['scan', dir, '--format', 'json']);
+  assert.equal(r.code, 0);
+  const doc = JSON.parse(r.stdout);
+  const by = Object.fromEntries(doc.files.map((f: { path: string; status: string; format: string }) => [f.path.split('/').pop(), `${f.status}/${f.format}`]));
+  assert.deepEqual(by, { 'README.md': 'scanned/markdown', 'config.json': 'scanned/json', 'logo.png': 'skipped/binary' });
 });
 
 test('usage errors exit 2 with a message', () => {

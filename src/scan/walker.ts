@@ -7,9 +7,8 @@ import { ANALYZERS, type Walk } from './analyzers/index.ts';
 import { PICKLE_NAME } from './analyzers/weights.ts';
 import { DEFAULT_LIMITS, InputScan, sha256Of, type Entry, type ScanLimits } from './context.ts';
 import type { FileReport } from './model.ts';
+import { MODEL_NAME } from './names.ts';
 
-/** Names that claim a model format: content that matches no analyzer then fails closed. */
-const MODEL_NAME = /\.(safetensors|npy|npz|pt|pth|ckpt|pkl|pickle|joblib|dill|sav|h5|hdf5|keras|onnx|gguf|ggml|tflite|msgpack|nemo|mar|pb)$/i;
 
 export interface InputOptions {
   limits?: Partial<ScanLimits>;

@@ -3,8 +3,12 @@ import { ModelgateError, type Rule } from '../model.ts';
 import { pickleRules } from './pickle.ts';
 import { containerRules } from './containers.ts';
 import { formatRules } from './formats.ts';
+import { ggufRules } from './gguf.ts';
+import { graphRules } from './graph.ts';
+import { kerasHydraRules } from './keras-hydra.ts';
+import { textRules } from './text.ts';
 
-export const RULES: readonly Rule[] = [...pickleRules, ...containerRules, ...formatRules];
+export const RULES: readonly Rule[] = [...pickleRules, ...containerRules, ...formatRules, ...ggufRules, ...graphRules, ...kerasHydraRules, ...textRules];
 
 const BY_ID = new Map(RULES.map((r) => [r.id, r]));
 if (BY_ID.size !== RULES.length) throw new Error('duplicate rule id in the catalogue');

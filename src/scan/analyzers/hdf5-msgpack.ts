@@ -1,0 +1,3 @@
+import type { Analyzer } from './types.ts';
+
+export const hdf5MsgpackAnalyzers: Analyzer[] = [];

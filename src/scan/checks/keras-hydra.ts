@@ -1,0 +1,3 @@
+import type { TextCheck } from './types.ts';
+
+export const kerasHydraChecks: TextCheck[] = [];

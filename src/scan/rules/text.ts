@@ -1,0 +1,3 @@
+import type { Rule } from '../model.ts';
+
+export const textRules: Rule[] = [];
