@@ -36,6 +36,7 @@ test('--format json follows the documented schema', () => {
   for (const k of ['files', 'scanned', 'skipped', 'errors', 'maxSeverity', 'bySeverity']) assert.ok(k in doc.summary, k);
   assert.equal(doc.summary.maxSeverity, 'critical');
   assert.equal(doc.files.length, 2);
+  assert.deepEqual(doc.models.map((m: { path: string; modelFormats: string[] }) => [m.path, m.modelFormats]), [[MAL, ['pickle']], [CLEAN, ['pytorch-zip']]]);
   for (const f of doc.files) {
     assert.deepEqual(Object.keys(f), ['path', 'format', 'size', 'sha256', 'status', 'findings']);
     assert.match(f.sha256, /^[0-9a-f]{64}$/);
@@ -46,6 +47,13 @@ test('--format json follows the documented schema', () => {
   assert.equal(hit.evidence.import, 'os.system');
   assert.equal(hit.evidence.opcode, 'GLOBAL');
   assert.equal(typeof hit.offset, 'number');
+});
+
+test('the format inventory of a model folder lists what it is made of', () => {
+  const doc = JSON.parse(runCli(['scan', `${FIXTURES}/corpus/hf_model_bert/`, '--format', 'json']).stdout);
+  assert.equal(doc.models.length, 1);
+  assert.deepEqual(doc.models[0].modelFormats, ['safetensors']);
+  assert.equal(doc.models[0].formats.json, 4);
 });
 
 test('--no-hash leaves sha256 null', () => {

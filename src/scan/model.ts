@@ -75,10 +75,22 @@ export interface ScanSummary {
   bySeverity: Record<Severity, number>;
 }
 
+/** What one scanned input (a model folder, an archive or a file) is made of. */
+export interface ModelInventory {
+  /** The path as given on the command line. */
+  path: string;
+  /** Count of files and members per identified format (skipped plain data excluded). */
+  formats: Record<string, number>;
+  /** Formats that carry weights or executable structure (pickle, safetensors, gguf, onnx…), sorted. */
+  modelFormats: string[];
+}
+
 export interface ScanReport {
   schemaVersion: 1;
   tool: { name: 'modelgate'; version: string };
   summary: ScanSummary;
+  /** One entry per input path: the format inventory a release policy can gate on. */
+  models: ModelInventory[];
   files: FileReport[];
 }
 

@@ -40,6 +40,10 @@ export function renderText(report: ScanReport, opts: TextOptions = {}): string {
       lines.push(`      ${x.message}`);
     }
   }
+  for (const m of report.models) {
+    const parts = Object.entries(m.formats).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`);
+    if (parts.length) lines.push(c.dim(`formats in ${m.path}: ${parts.join(', ')}`));
+  }
   const s = report.summary;
   const counts = SEVERITIES.slice().reverse().filter((k) => s.bySeverity[k] > 0).map((k) => `${s.bySeverity[k]} ${k}`).join(', ') || 'no findings';
   lines.push('');
@@ -116,6 +120,7 @@ export function toSarif(report: ScanReport): object {
         artifacts,
         results,
         invocations: [{ executionSuccessful: report.summary.errors === 0 }],
+        properties: { models: report.models },
       },
     ],
   };

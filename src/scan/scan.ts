@@ -2,9 +2,9 @@
 // worker threads (hashing large files on a second thread while they are parsed), and builds the report.
 import { closeSync, lstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 import { DEFAULT_LIMITS, type ScanOptions } from './context.ts';
-import { ModelgateError, SEVERITIES, maxSeverity, severityRank, type FileReport, type ScanReport, type Severity } from './model.ts';
+import { ModelgateError, SEVERITIES, maxSeverity, severityRank, type FileReport, type ModelInventory, type ScanReport, type Severity } from './model.ts';
 import { hashFile } from './hash.ts';
 import { scanFile } from './walker.ts';
 import { WorkerPool } from './pool.ts';
@@ -69,7 +69,7 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
     } finally {
       await pool?.close();
     }
-    return buildReport(results.flat());
+    return buildReport(results.flat(), paths);
   }
 
   // Several files: scans and hashes of large files are independent tasks on a pool of workers. Without
@@ -90,10 +90,19 @@ export async function scan(paths: string[], options: ScanOptions = {}): Promise<
   } finally {
     await pool?.close();
   }
-  return buildReport(results.flat());
+  return buildReport(results.flat(), paths);
 }
 
-export function buildReport(files: FileReport[]): ScanReport {
+// Formats that are data or documents rather than model artifacts; everything else counts as a model format.
+const NON_MODEL_FORMATS = new Set(['json', 'yaml', 'python', 'notebook', 'jinja', 'markdown', 'text', 'binary', 'empty', 'unknown', 'zip', 'tar', '7z', 'gzip', 'bzip2', 'xz', 'lzma', 'lz4', 'zlib']);
+
+export function inventoryOf(path: string, files: FileReport[]): ModelInventory {
+  const formats: Record<string, number> = {};
+  for (const f of files) if (f.status !== 'skipped') formats[f.format] = (formats[f.format] ?? 0) + 1;
+  return { path, formats, modelFormats: Object.keys(formats).filter((k) => !NON_MODEL_FORMATS.has(k)).sort() };
+}
+
+export function buildReport(files: FileReport[], inputs: string[] = []): ScanReport {
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of files) for (const x of f.findings) bySeverity[x.severity]++;
   return {
@@ -107,6 +116,14 @@ export function buildReport(files: FileReport[]): ScanReport {
       maxSeverity: maxSeverity(files.flatMap((f) => f.findings.map((x) => x.severity))),
       bySeverity,
     },
+    models: inputs.map((p) => {
+      const base = normalize(p).replace(/(.)\/+$/, '$1');
+      const inside = (f: FileReport) => {
+        const q = normalize(f.path);
+        return q === base || q.startsWith(`${base}/`) || q.startsWith(`${base}!`) || base === '.';
+      };
+      return inventoryOf(p, files.filter(inside));
+    }),
     files,
   };
 }
