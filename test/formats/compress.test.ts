@@ -5,6 +5,8 @@ import { createDeflate, createGzip, gzipSync, type Deflate, type Gzip } from 'no
 import { hash as xxh32 } from 'lz4js/xxh32.js';
 import { decompress, sniffCompression, type CompressionKind } from '../../src/formats/compress/index.ts';
 import { FormatError, LimitError } from '../../src/formats/errors.ts';
+import { lcg } from '../helpers/random.ts';
+import { rejectsWith } from '../helpers/assert.ts';
 
 const FIX = new URL('../fixtures/compress/', import.meta.url);
 const REAL = new URL('../fixtures/real/', import.meta.url);
@@ -40,16 +42,6 @@ function sameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void
   assert.ok(Buffer.from(actual.buffer, actual.byteOffset, actual.length).equals(expected), `${what}: bytes differ`);
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...a: never[]) => E, check?: (e: E) => void): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    check?.(err);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 /** Streams `total` zero bytes through a compressor without ever holding them: the bomb is built small. */
 function zeroBomb(make: () => Gzip | Deflate, total: number): Promise<Uint8Array> {
@@ -102,13 +94,6 @@ function lz4Bomb(blocks: number): Uint8Array {
 }
 
 /** Deterministic PRNG (LCG, Numerical Recipes constants). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
   const pick = (n: number) => Math.floor(rnd() * n);

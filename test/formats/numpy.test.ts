@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { FormatError, LimitError } from '../../src/formats/errors.ts';
 import { looksLikeNpy, parseNpyHeader, type NpyHeader } from '../../src/formats/numpy/index.ts';
 import { BufferSource } from '../../src/formats/source.ts';
+import { lcg, concat } from '../helpers/random.ts';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/formats/${name}`, import.meta.url)));
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
@@ -330,13 +331,6 @@ describe('npy fuzz', () => {
 
 // --- fuzz helpers (same shape as in safetensors.test.ts) ---
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function mutate(base: Uint8Array, rng: () => number, tokens: string[]): Uint8Array {
   let b: Uint8Array = Uint8Array.from(base);
@@ -370,12 +364,3 @@ function mutate(base: Uint8Array, rng: () => number, tokens: string[]): Uint8Arr
   return b;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

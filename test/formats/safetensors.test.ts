@@ -12,6 +12,7 @@ import {
   type SafetensorsInfo,
   type SafetensorsProblemKind,
 } from '../../src/formats/safetensors/index.ts';
+import { lcg, concat } from '../helpers/random.ts';
 
 const LIMITS = { maxHeaderBytes: 100_000_000 };
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/formats/${name}`, import.meta.url)));
@@ -421,13 +422,6 @@ describe('safetensors fuzz', () => {
 
 // --- fuzz helpers (shared shape with numpy.test.ts) ---
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function mutate(base: Uint8Array, rng: () => number, tokens: string[]): Uint8Array {
   let b: Uint8Array = Uint8Array.from(base);
@@ -466,12 +460,3 @@ function mutate(base: Uint8Array, rng: () => number, tokens: string[]): Uint8Arr
   return b;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

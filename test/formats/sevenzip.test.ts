@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FormatError, LimitError } from '../../src/formats/errors.ts';
 import { extract7z, list7z, looksLike7z } from '../../src/formats/sevenzip/index.ts';
+import { lcg } from '../helpers/random.ts';
+import { rejectsWith } from '../helpers/assert.ts';
 
 const FIX = new URL('../fixtures/compress/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
@@ -11,16 +13,6 @@ const LIMITS = { maxEntries: 100, maxTotalBytes: 64 * MiB };
 const payload = fixture('payload.pkl');
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...a: never[]) => E, check?: (e: E) => void): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
-    check?.(err);
-    return err;
-  }
-  assert.fail(`expected ${type.name}, but it resolved`);
-}
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -34,13 +26,6 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 describe('looksLike7z', () => {
   it('matches the signature only', () => {

@@ -10,6 +10,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { FormatError, LimitError } from '../../src/formats/errors.ts';
 import { BufferSource, FileSource, readAll, SliceSource } from '../../src/formats/source.ts';
 import { looksLikeZip, openZipEntry, readZipDirectory, verifyZipEntryCrc, type ZipDirectory } from '../../src/formats/zip/index.ts';
+import { lcg } from '../helpers/random.ts';
 
 // ---- a tiny zip writer with a knob for every field an attacker controls ----
 
@@ -299,10 +300,6 @@ test('looksLikeZip: local header at 0, or an end record near the end', () => {
 
 // ---- fuzz ----
 
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 function mutate(base: Buffer, rnd: () => number, hot: number): Buffer {
   let b = Buffer.from(base);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { BufferSource } from '../../src/formats/source.ts';
 import { scanSource } from '../../src/scan/walker.ts';
 import { FIXTURES } from '../helpers/scan.ts';
+import { lcg } from '../helpers/random.ts';
 
 const SEEDS = [
   ['pickle', `${FIXTURES}/real/plain_p4.pkl`],
@@ -18,10 +19,6 @@ const SEEDS = [
 ] as const;
 const CASES = Number(process.env.MODELGATE_FUZZ_CASES ?? 150);
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 
 function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
   const b = Uint8Array.from(src);
