@@ -20,6 +20,8 @@ export interface Hdf5Limits {
   maxAttributes: number;
   /** Steps of any structure walk (heap objects, B-tree records, blocks). */
   maxSteps: number;
+  /** Bytes read in total: a B-tree whose nodes share children cannot make us re-read a large file forever. */
+  maxReadBytes: number;
   deadline: number;
 }
 
@@ -29,6 +31,7 @@ export const DEFAULT_HDF5_LIMITS: Hdf5Limits = {
   maxValueBytes: 256 << 20,
   maxAttributes: 100_000,
   maxSteps: 2_000_000,
+  maxReadBytes: 1 << 30,
   deadline: Infinity,
 };
 
@@ -62,6 +65,7 @@ export class Hdf5File {
   readonly size: number;
   steps = 0;
   valueBytes = 0;
+  readBytes = 0;
   private gcol = new Map<number, Map<number, { at: number; size: number }>>();
 
   constructor(
@@ -95,6 +99,8 @@ export class Hdf5File {
   /** Exactly `len` bytes at relative address `addr`. */
   read(addr: number, len: number, what: string): Uint8Array {
     const at = this.abs(addr, len, what);
+    this.readBytes += len;
+    if (this.readBytes > this.limits.maxReadBytes) throw new LimitError('hdf5-read-bytes', `more than ${this.limits.maxReadBytes} bytes of HDF5 metadata read`, at);
     const b = this.src.read(at, len);
     if (b.length !== len) throw new FormatError('HDF5_TRUNCATED', `${what}: file ends inside ${len} bytes at ${at}`, at);
     return b;
@@ -213,6 +219,8 @@ export function readSuperblock(src: ByteSource, at: number): Superblock {
 }
 
 const CONTINUATION = 0x10;
+/** Object header chunks hold messages of at most 64 KiB each; real ones are far below this. */
+const MAX_CHUNK = 64 << 20;
 
 /** Every message of the object header at `addr`, following continuation chunks (cycles are errors). */
 export function readObjectHeader(f: Hdf5File, addr: number): HeaderMessage[] {
@@ -240,6 +248,7 @@ export function readObjectHeader(f: Hdf5File, addr: number): HeaderMessage[] {
   for (let c = 0; c < chunks.length; c++) {
     if (c >= f.limits.maxChunks) throw new LimitError('hdf5-chunks', `more than ${f.limits.maxChunks} object header chunks`);
     const { addr: ca, len } = chunks[c];
+    if (len > MAX_CHUNK) throw new LimitError('hdf5-chunk-bytes', `object header chunk of ${len} bytes (limit ${MAX_CHUNK})`, f.base + ca);
     const body = f.read(ca, len, 'object header chunk');
     let p = 0;
     let end = len;

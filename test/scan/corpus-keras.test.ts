@@ -1,0 +1,58 @@
+// The public corpus families of this area (keras, nemo-hydra) meet their expected verdicts, and every
+// hostile HDF5/msgpack/config fixture of the area ends in `error` with a finding, quickly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { FIXTURES, atLeast, findingsAbove, scanOne } from '../helpers/scan.ts';
+
+interface Sample { path: string; expect: 'malicious' | 'clean' | 'review'; family: string; technique: string }
+const manifest = JSON.parse(readFileSync(`${FIXTURES}/corpus/manifest.json`, 'utf8')) as { samples: Sample[] };
+const FAMILIES = new Set(['keras', 'nemo-hydra']);
+const samples = manifest.samples.filter((s) => FAMILIES.has(s.family));
+
+test('the corpus has samples of both families', () => {
+  for (const f of FAMILIES) assert.ok(samples.some((s) => s.family === f), `family ${f} missing`);
+});
+
+for (const s of samples) {
+  test(`${s.expect}: ${s.path} (${s.technique})`, async () => {
+    const { report, code, worst } = await scanOne(`${FIXTURES}/corpus/${s.path}`);
+    if (s.expect === 'malicious') {
+      assert.equal(code, 1, `exit ${code}; findings: ${JSON.stringify(report.files.map((f) => [f.path, f.status, f.findings.map((x) => x.ruleId)]))}`);
+      assert.ok(atLeast(worst, 'high'), `worst severity ${worst}`);
+    } else if (s.expect === 'clean') {
+      assert.equal(code, 0, `exit ${code}: ${findingsAbove(report, 'low').join('; ')}`);
+      assert.deepEqual(findingsAbove(report, 'low'), []);
+      assert.equal(report.summary.errors, 0);
+    } else {
+      assert.deepEqual(findingsAbove(report, 'medium'), []);
+      assert.equal(report.summary.errors, 0);
+    }
+  });
+}
+
+test('corpus malicious Keras/NeMo samples are found by this area\'s rules', async () => {
+  const want: Record<string, string> = {
+    'keras/lambda_model.h5': 'MG-KERAS-001',
+    'keras/model_with_lambda.keras': 'MG-KERAS-001',
+    'keras/module_injection.keras': 'MG-KERAS-002',
+    'nemo/model_target_subprocess.nemo': 'MG-HYDRA-001',
+  };
+  for (const [p, rule] of Object.entries(want)) {
+    const { report } = await scanOne(`${FIXTURES}/corpus/${p}`);
+    assert.ok(report.files.some((f) => f.findings.some((x) => x.ruleId === rule)), `${p}: no ${rule}`);
+  }
+});
+
+const hostile = readdirSync(`${FIXTURES}/keras/hostile`);
+for (const f of hostile) {
+  test(`hostile ${f}: error status with a finding, bounded`, async () => {
+    const t0 = performance.now();
+    const { report, code } = await scanOne(`${FIXTURES}/keras/hostile/${f}`);
+    const errored = report.files.filter((r) => r.status === 'error');
+    assert.ok(errored.length > 0, JSON.stringify(report.files.map((r) => [r.path, r.status])));
+    for (const r of errored) assert.ok(r.findings.length > 0);
+    assert.notEqual(code, 0);
+    assert.ok(performance.now() - t0 < 5000);
+  });
+}
