@@ -51,7 +51,7 @@ const LOAD_STATEMENTS = new Set(['import', 'from', 'include', 'extends']);
 const ATTRIBUTE_FILTERS = new Set(['map', 'select', 'reject', 'selectattr', 'rejectattr', 'sort', 'groupby', 'sum', 'unique', 'min', 'max']);
 /** A str.format field that walks attributes or items: `{0.__class__}`, `{x[key]}`. */
 const FORMAT_FIELD = /\{[^{}]*[.[][^{}]*\}/;
-const STATEMENTS = new Set(['Program', 'If', 'For', 'SetStatement', 'Macro', 'CallStatement', 'FilterStatement']);
+const STATEMENTS = new Set(['Program', 'If', 'For', 'Set', 'Macro', 'CallStatement', 'FilterStatement']);
 /** Expression nodes whose constant value is worth computing. */
 const FOLDABLE = new Set(['StringLiteral', 'BinaryExpression', 'FilterExpression', 'CallExpression', 'MemberExpression']);
 
@@ -126,7 +126,7 @@ function show(n: unknown, depth = 0): string {
     case 'BinaryExpression': return `${s(n.left)} ${op(n)} ${s(n.right)}`;
     case 'KeywordArgumentExpression': return `${s(n.key)}=${s(n.value)}`;
     case 'ArrayLiteral': case 'TupleLiteral': return `[${(n.value as Node[]).map(s).join(', ')}]`;
-    case 'SetStatement': return `set ${s(n.assignee)} = ${s(n.value)}`;
+    case 'Set': return `set ${s(n.assignee)} = ${s(n.value)}`;
     case 'TestExpression': return `${s(n.operand)} is ${n.negate ? 'not ' : ''}${s(n.test)}`;
     case 'UnaryExpression': return `${op(n)} ${s(n.argument)}`;
     case 'Ternary': return `${s(n.trueExpr)} if ${s(n.condition)} else ${s(n.falseExpr)}`;
@@ -240,7 +240,7 @@ class AstChecker {
     const stack: Node[] = [program];
     while (stack.length) {
       const n = stack.pop() as Node;
-      if (n.type === 'SetStatement' && isNode(n.assignee)) {
+      if (n.type === 'Set' && isNode(n.assignee)) {
         // `{% set x %}text{% endset %}`: the body is the value.
         const body = (n.body as Node[]) ?? [];
         targets(n.assignee, isNode(n.value) ? n.value : body.length ? { type: 'BlockValue', value: body } : null);
@@ -248,7 +248,7 @@ class AstChecker {
       if (n.type === 'For' && isNode(n.loopvar)) targets(n.loopvar, isNode(n.iterable) ? n.iterable : null, this.iterated);
       if (n.type === 'Macro') for (const a of [n.name, ...(n.args as Node[])]) if (isNode(a)) add(String(a.type === 'Identifier' ? a.value : (a.key as Node)?.value), null);
       if (n.type === 'CallStatement' && Array.isArray(n.callerArgs)) for (const a of n.callerArgs as Node[]) if (a.type === 'Identifier') add(String(a.value), null);
-      stack.push(...children(n));
+      stack.push(...children(n).reverse()); // source order: bags list assignments as written
     }
   }
 

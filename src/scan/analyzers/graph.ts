@@ -4,6 +4,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { FormatError } from '../../formats/errors.ts';
+import { FileSource } from '../../formats/source.ts';
 import {
   DATA_LOCATION_EXTERNAL, ONNX_DTYPE_BITS, ONNX_DTYPE_NAMES, looksLikeOnnx, onnxGraphs, onnxTensors, readOnnx,
   type OnnxFunction, type OnnxModel, type OnnxTensor,
@@ -134,7 +135,8 @@ function checkOnnx(entry: Entry, input: InputScan, model: OnnxModel): void {
   }
 
   // Tensors: external references and size consistency.
-  const dir = entry.depth === 0 ? dirname(entry.path) : null;
+  // Only a file on disk has neighbours to check; archive members and in-memory sources do not.
+  const dir = entry.source instanceof FileSource ? dirname(entry.source.path) : null;
   const files = new Map<string, FileFacts | null>();
   for (const { tensor, where, initializer } of onnxTensors(model)) {
     const label = `tensor "${clip(tensor.name ?? '', 80)}" (${where})`;
@@ -264,7 +266,7 @@ function checkExternal(out: Capped, t: OnnxTensor, label: string, dir: string | 
   if (length !== null && want !== null && length !== want) {
     out.report({ ruleId: 'MG-ONNX-004', offset, message: `${label}: external length ${length} bytes, ${n} × ${dtypeName(t.data_type)} needs ${want}.`, evidence: { ...evidence, length, expected: want } });
   }
-  if (dir === null) return; // inside an archive: the data file is another member, checked on its own
+  if (dir === null) return; // inside an archive: the data file is another member, scanned on its own
   let facts = files.get(location);
   if (facts === undefined) {
     facts = statExternal(dir, location);

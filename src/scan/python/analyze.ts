@@ -81,6 +81,11 @@ class PythonAnalyzer {
   private readonly bindings = new Map<string, string[]>();
   private readonly taint = new Map<string, string>();
   private readonly localDefs = new Set<string>();
+  /** Names assigned, bound as parameters or loop/with targets: a local `commands` list is not the `commands` module. */
+  private readonly shadowed = new Set<string>();
+  private readonly starModules: string[] = [];
+  /** Names assigned a long string literal (an embedded blob). */
+  private readonly blobs = new Set<string>();
   private readonly defs = new Set<string>();
   private readonly edges: Array<{ from: string; to: string; line: number }> = [];
   private readonly behaviours: PyBehaviour[] = [];
@@ -102,7 +107,12 @@ class PythonAnalyzer {
       else if (ref.name === 'FunctionDefinition' || ref.name === 'ClassDefinition') {
         const name = ref.node.getChild('VariableName');
         if (name) this.localDefs.add(this.text(name));
-      } else if (ref.name === 'AssignStatement') this.alias(ref.node);
+      } else if (ref.name === 'AssignStatement') {
+        this.alias(ref.node);
+        this.collectTargets(ref.node);
+      } else if (ref.name === 'ParamList' || ref.name === 'ForStatement' || ref.name === 'WithStatement' || ref.name === 'TryStatement' || /Comprehension/.test(ref.name)) {
+        this.collectTargets(ref.node);
+      }
     });
     // Pass 2: behaviours with their execution context.
     let depth = 0;
@@ -266,7 +276,10 @@ class PythonAnalyzer {
           }
           names.push(name);
           if (level === 0) this.bind(local, `${module}.${name}`);
-        } else if (p.name === '*') names.push('*');
+        } else if (p.name === '*') {
+          names.push('*');
+          if (level === 0) this.starModules.push(normalizeName(module));
+        }
         i++;
       }
       this.imports.push({ module, level, names, line });
@@ -301,10 +314,27 @@ class PythonAnalyzer {
     if (kids.length !== 3 || kids[0].name !== 'VariableName' || kids[1].name !== 'AssignOp') return;
     const target = this.text(kids[0]);
     const value = kids[2];
+    if (this.literal(value) !== null && value.to - value.from >= 8) this.blobs.add(target);
     const tainted = this.taintOf(value);
     if (tainted) this.taint.set(target, tainted);
     if (value.name === 'VariableName' || value.name === 'MemberExpression' || value.name === 'CallExpression') {
       for (const q of this.qualify(value)) if (q !== target && !q.endsWith('()')) this.bind(target, q);
+    }
+  }
+
+  private collectTargets(node: SyntaxNode): void {
+    let mode: 'assign' | 'for' | 'as' | 'param' | null = node.name === 'AssignStatement' ? 'assign' : node.name === 'ParamList' ? 'param' : null;
+    let prev = '';
+    for (let c = node.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'for') mode = 'for';
+      else if (c.name === 'in' && mode === 'for') mode = null;
+      else if (c.name === 'as') mode = 'as';
+      else if (c.name === 'AssignOp' && mode === 'assign' && !node.getChildren('AssignOp').some((a) => a.from > c!.from)) mode = null;
+      else if (c.name === 'VariableName' && mode && !(mode === 'param' && prev === 'AssignOp')) {
+        this.shadowed.add(this.text(c));
+        if (mode === 'as') mode = null;
+      }
+      prev = c.name;
     }
   }
 
@@ -338,8 +368,10 @@ class PythonAnalyzer {
         const bound = this.bindings.get(t);
         if (bound) return bound;
         if (this.localDefs.has(t)) return [t];
+        if (this.shadowed.has(t)) return [`@${t}`];
         if (BUILTINS.has(t)) return [`builtins.${t}`];
-        return [normalizeName(t)];
+        const star = this.starModules.map((m) => `${m}.${t}`).find((n) => categorize(n) !== null);
+        return [star ?? normalizeName(t)];
       }
       case 'ParenthesizedExpression': {
         const inner = node.firstChild?.nextSibling;
@@ -388,7 +420,7 @@ class PythonAnalyzer {
   }
 
   private qualifyName(name: string): string[] {
-    return this.bindings.get(name) ?? (BUILTINS.has(name) ? [`builtins.${name}`] : [normalizeName(name)]);
+    return this.bindings.get(name) ?? (this.shadowed.has(name) ? [`@${name}`] : BUILTINS.has(name) ? [`builtins.${name}`] : [normalizeName(name)]);
   }
 
   private subscriptKey(member: SyntaxNode): string | null {
@@ -449,11 +481,26 @@ class PythonAnalyzer {
       } else if (ref.name === 'CallExpression') {
         const callee = ref.node.firstChild;
         for (const n of callee ? this.qualify(callee) : []) {
-          if (DECODERS(n)) found = `decoded by ${n}`;
+          // Decoding data read at run time is ordinary; decoding a blob written into the file is hiding code.
+          if (DECODERS(n) && (n === 'builtins.chr' || this.embedsLiteral(ref.node))) found = `decoded by ${n}`;
           else if (categorize(n) === 'network') found = `downloaded with ${n}`;
           if (found) break;
         }
       }
+      return undefined;
+    });
+    return found;
+  }
+
+  /** A call whose arguments contain a string literal of some length, or a name assigned from one. */
+  private embedsLiteral(call: SyntaxNode): boolean {
+    const list = call.getChild('ArgList');
+    if (!list) return false;
+    let found = false;
+    let budget = MAX_TAINT_NODES;
+    list.cursor().iterate((ref) => {
+      if (found || --budget < 0) return false;
+      if ((ref.name === 'String' && ref.to - ref.from >= 8) || (ref.name === 'VariableName' && this.blobs.has(this.text(ref.node)))) found = true;
       return undefined;
     });
     return found;
@@ -510,6 +557,11 @@ class PythonAnalyzer {
         this.add('obfuscated', name, node, t);
         return true;
       }
+    }
+    if ((name === 'builtins.__import__' || name === 'importlib.import_module') && a0 && this.literal(a0) !== null) {
+      // A constant module name is an ordinary import written differently; what is done with it is judged at its calls.
+      this.imports.push({ module: this.literal(a0)!, level: 0, names: [], line: this.lineAt(node.from) });
+      return true;
     }
     if (name === 'builtins.open') {
       const modeNode = args.positional[1] ?? kw('mode');
