@@ -87,3 +87,9 @@ test('a config nested beyond the walk depth is an error with MG-LIM-001', async 
   assert.equal(report.files[0].status, 'error');
   assert.ok(report.files[0].findings.some((x) => x.ruleId === 'MG-LIM-001'));
 });
+
+test('hparams.yaml with a python/object/apply tag (fixture)', async () => {
+  const { report, code } = await scanOne(`${K}/yaml_python_tag.yaml`);
+  assert.equal(code, 1);
+  assert.deepEqual(brief(report.files[0].findings), ['critical MG-HYDRA-006 subprocess.check_output']);
+});

@@ -9,6 +9,7 @@ import { scanSource } from '../../src/scan/walker.ts';
 import type { Finding } from '../../src/scan/model.ts';
 import { marshalStrings } from '../../src/scan/checks/keras-hydra/marshal.ts';
 import { FIXTURES, findingsAbove, scanOne } from '../helpers/scan.ts';
+import { storedZip } from '../helpers/archives.ts';
 
 const K = `${FIXTURES}/keras`;
 
@@ -161,4 +162,28 @@ test('a config nested beyond the walk depth is an error with MG-LIM-001', async 
   const rows = await scanSource(new BufferSource(Buffer.from(JSON.stringify({ class_name: 'Sequential', config: { layers: deep } }))), 'config.json', { hash: false });
   assert.equal(rows[0].status, 'error');
   assert.ok(rows[0].findings.some((x) => x.ruleId === 'MG-LIM-001'));
+});
+
+test('Keras 2 .h5 with a registered custom layer (Addons>…): low MG-KERAS-004 only', async () => {
+  const { report, code } = await scanOne(`${K}/keras2_custom_layer.h5`);
+  assert.equal(code, 0);
+  assert.deepEqual(report.files[0].findings.map((x) => [x.ruleId, x.severity, x.evidence.name]), [['MG-KERAS-004', 'low', 'Addons>GroupNormalization']]);
+});
+
+test('config.json that Keras decodes but text tools skip (UTF-8 BOM, UTF-16, UTF-32) is still checked', async () => {
+  const config = JSON.stringify(sequential({ module: 'os', class_name: 'system', config: { command: 'id' }, registered_name: null }));
+  const utf32 = Buffer.alloc(config.length * 4);
+  for (let i = 0; i < config.length; i++) utf32.writeUInt32LE(config.charCodeAt(i), i * 4);
+  const variants: Record<string, Uint8Array> = {
+    'utf-8-sig': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(config)]),
+    'utf-16le': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(config, 'utf16le')]),
+    'utf-16be': Buffer.from(config, 'utf16le').swap16(),
+    'utf-32le': utf32,
+  };
+  for (const [encoding, bytes] of Object.entries(variants)) {
+    const rows = await scanSource(new BufferSource(storedZip([['metadata.json', '{"keras_version": "3.6.0"}'], ['config.json', bytes]])), 'm.keras', { hash: false });
+    const f = rows.flatMap((r) => r.findings);
+    assert.ok(f.some((x) => x.ruleId === 'MG-KERAS-002' && x.severity === 'critical'), `${encoding}: ${JSON.stringify(f)}`);
+    assert.ok(f.some((x) => x.ruleId === 'MG-KERAS-005' && x.evidence.encoding === encoding), encoding);
+  }
 });

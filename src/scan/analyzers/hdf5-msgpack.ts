@@ -6,10 +6,12 @@
 import { FormatError } from '../../formats/errors.ts';
 import { findHdf5Signature, looksLikeHdf5, readRootAttributes, type Hdf5Attribute } from '../../formats/hdf5/index.ts';
 import { decodeMsgpack, startsWithMsgpackMap, type MsgNode } from '../../formats/msgpack/index.ts';
-import { SliceSource } from '../../formats/source.ts';
+import { LimitError } from '../../formats/errors.ts';
+import { SliceSource, readAll } from '../../formats/source.ts';
 import { checkKerasConfig } from '../checks/keras-hydra.ts';
 import type { Entry, InputScan } from '../context.ts';
 import type { Analyzer } from './types.ts';
+import { looksLikeText } from './text.ts';
 
 const HDF5_NAME = /\.(h5|hdf5|he5)$/i;
 /** Root attributes Keras parses as JSON when it loads a legacy .h5 model. */
@@ -191,4 +193,72 @@ function checkExt(entry: Entry, input: InputScan, n: Extract<MsgNode, { t: 'ext'
   }
 }
 
-export const hdf5MsgpackAnalyzers: Analyzer[] = [hdf5Analyzer, flaxMsgpackAnalyzer];
+// ---- .keras config.json that the text analyzer would not read ------------------------------------
+
+/** What the text analyzer reads (its own limit); larger configs would otherwise go unread. */
+const TEXT_LIMIT = 32 << 20;
+const MAX_CONFIG_BYTES = 256 << 20;
+const KERAS_CONFIG = /\.keras!config\.json$/i;
+
+/**
+ * Keras 3 reads config.json as bytes and calls json.loads(), which accepts a UTF-8 BOM and UTF-16/32
+ * (Python's json.detect_encoding). Such a file — or one larger than the text analyzer reads — would
+ * escape the text checks, so it is decoded the way Python does and checked here.
+ */
+export const kerasConfigAnalyzer: Analyzer = {
+  id: 'keras-config',
+  version: 1,
+  detect: (head, entry) => KERAS_CONFIG.test(entry.path) && (entry.source.size > TEXT_LIMIT || pythonJsonEncoding(head) !== 'utf-8' || !looksLikeText(head)),
+  async analyze(entry, input) {
+    if (entry.source.size > MAX_CONFIG_BYTES) throw new LimitError('config-bytes', `config.json of ${entry.source.size} bytes (limit ${MAX_CONFIG_BYTES})`);
+    const bytes = readAll(entry.source);
+    const encoding = pythonJsonEncoding(bytes);
+    entry.row.format = 'json';
+    if (encoding !== 'utf-8') {
+      input.report(entry, { ruleId: 'MG-KERAS-005', message: `config.json is encoded as ${encoding}; Keras's json.loads accepts it, tools that expect UTF-8 text do not.`, evidence: { encoding } });
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(decodeAs(bytes, encoding));
+    } catch {
+      input.report(entry, { ruleId: 'MG-KERAS-005', message: 'config.json is not valid JSON, so Keras cannot load this model.', evidence: { encoding } });
+      return;
+    }
+    checkKerasConfig(doc, { input, entry, path: entry.path });
+  },
+};
+
+type JsonEncoding = 'utf-8' | 'utf-8-sig' | 'utf-16le' | 'utf-16be' | 'utf-32le' | 'utf-32be';
+
+/** json.detect_encoding() of CPython: BOMs first, then the NUL pattern of the first four bytes. */
+function pythonJsonEncoding(b: Uint8Array): JsonEncoding {
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 'utf-8-sig';
+  if (b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return 'utf-32le';
+  if (b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return 'utf-32be';
+  if (b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
+  if (b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
+  if (b.length >= 4) {
+    if (b[0] === 0) return b[1] === 0 ? 'utf-32be' : 'utf-16be';
+    if (b[1] === 0) return b[2] === 0 && b[3] === 0 ? 'utf-32le' : 'utf-16le';
+  } else if (b.length === 2) {
+    if (b[0] === 0) return 'utf-16be';
+    if (b[1] === 0) return 'utf-16le';
+  }
+  return 'utf-8';
+}
+
+function decodeAs(b: Uint8Array, enc: JsonEncoding): string {
+  if (enc === 'utf-8' || enc === 'utf-8-sig') return new TextDecoder('utf-8', { fatal: true }).decode(b); // strips the BOM
+  if (enc === 'utf-16le' || enc === 'utf-16be') return new TextDecoder(enc, { fatal: true }).decode(b);
+  if (b.length % 4) throw new FormatError('UTF32', 'UTF-32 text of a length that is not a multiple of 4');
+  const view = new DataView(b.buffer, b.byteOffset, b.length);
+  const parts: string[] = [];
+  for (let i = 0; i < b.length; i += 4) {
+    const cp = view.getUint32(i, enc === 'utf-32le');
+    if (cp > 0x10ffff) throw new FormatError('UTF32', 'invalid UTF-32 code point');
+    if (!(i === 0 && cp === 0xfeff)) parts.push(String.fromCodePoint(cp));
+  }
+  return parts.join('');
+}
+
+export const hdf5MsgpackAnalyzers: Analyzer[] = [hdf5Analyzer, flaxMsgpackAnalyzer, kerasConfigAnalyzer];

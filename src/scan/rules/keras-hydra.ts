@@ -45,11 +45,11 @@ export const kerasHydraRules: Rule[] = [
   {
     id: 'MG-KERAS-005',
     severity: 'low',
-    title: 'Keras config attribute is not a JSON string',
-    detects: 'A model_config or training_config attribute of an .h5 file that is not a single string holding valid JSON.',
-    why: 'Keras cannot load such a file; a broken config next to weights is a sign of tampering or of a tool that writes non-standard files.',
+    title: 'Keras config is not plain UTF-8 JSON',
+    detects: 'A model_config/training_config attribute of an .h5 file that is not a single string of valid JSON, or a config.json in a .keras archive that is not valid JSON or is encoded with a BOM or as UTF-16/32 (which Keras\'s json.loads accepts; it is then decoded the same way and checked).',
+    why: 'Keras cannot load a broken config; an unusual encoding hides the config from tools that expect UTF-8 text. Both are signs of tampering or of a tool that writes non-standard files.',
     fix: 'Re-export the model with Keras, or load only its weights.',
-    references: ['https://docs.h5py.org/en/stable/high/attr.html'],
+    references: ['https://docs.python.org/3/library/json.html#json.loads', 'https://docs.h5py.org/en/stable/high/attr.html'],
   },
   {
     id: 'MG-HDF5-001',
