@@ -171,13 +171,14 @@ export function looksLikeOnnx(head: Uint8Array, size: number, namedOnnx: boolean
     if (wire === WIRE_VARINT) {
       const v = varintAt(head, p);
       if (!v) return fields > 0 && p >= head.length - 10 && head.length < size;
-      if (fields === 0 && field === 1 && (v.value < 1 || v.value > 100)) return false;
+      // IR versions so far run 1–11 (onnx 1.17); a little room for the next ones.
+      if (fields === 0 && field === 1 && (v.value < 1 || v.value > 16)) return false;
       p = v.next;
     } else {
       const len = varintAt(head, p);
       if (!len) return false;
-      // Past the end of the file: a truncated model once its first field proved it is one.
-      if (len.next + len.value > size) return fields > 0;
+      // A graph past the end of the file: a truncated model, once ir_version has opened it.
+      if (len.next + len.value > size) return fields > 0 && field === 7;
       const start = len.next;
       const end = start + len.value;
       const visible = head.subarray(start, Math.min(end, head.length));

@@ -224,7 +224,8 @@ function checkInline(out: Capped, t: OnnxTensor, label: string, initializer: boo
 }
 
 interface FileFacts {
-  size: number;
+  /** Size of the data file, null when it is not a regular file inside the folder. */
+  size: number | null;
   problem: string | null;
   nlink: number;
   target: string | null;
@@ -267,16 +268,18 @@ function checkExternal(out: Capped, t: OnnxTensor, label: string, dir: string | 
     out.report({ ruleId: 'MG-ONNX-004', offset, message: `${label}: external length ${length} bytes, ${n} × ${dtypeName(t.data_type)} needs ${want}.`, evidence: { ...evidence, length, expected: want } });
   }
   if (dir === null) return; // inside an archive: the data file is another member, scanned on its own
+  // What the file system says is reported once per data file, with the first tensor that reads it.
   let facts = files.get(location);
-  if (facts === undefined) {
+  const first = facts === undefined;
+  if (first) {
     facts = statExternal(dir, location);
     files.set(location, facts);
   }
-  if (facts === null) {
-    out.report({ ruleId: 'MG-ONNX-003', severity: 'low', offset, message: `${label} reads "${clip(location, 200)}", which is not present next to the model; that data was not inspected.`, evidence });
+  if (facts === null || facts === undefined) {
+    if (first) out.report({ ruleId: 'MG-ONNX-003', severity: 'low', offset, message: `${label} reads "${clip(location, 200)}", which is not present next to the model; that data was not inspected.`, evidence });
     return;
   }
-  if (facts.problem) {
+  if (facts.problem && first) {
     out.report({
       ruleId: 'MG-ONNX-002',
       severity: facts.problem.startsWith('is a hard link') ? 'medium' : 'high',
@@ -287,7 +290,7 @@ function checkExternal(out: Capped, t: OnnxTensor, label: string, dir: string | 
   }
   const begin = start ?? 0;
   const end = begin + (length ?? 0);
-  if (begin > facts.size || end > facts.size) {
+  if (facts.size !== null && (begin > facts.size || end > facts.size)) {
     out.report({ ruleId: 'MG-ONNX-003', offset, message: `${label} reads bytes ${begin}..${end} of "${clip(location, 200)}", which has only ${facts.size}.`, evidence: { ...evidence, offset: begin, length: length ?? null, fileSize: facts.size } });
   }
 }
@@ -307,17 +310,17 @@ function statExternal(dir: string, location: string): FileFacts | null {
     real = realpathSync(path);
     realDir = realpathSync(dir);
   } catch {
-    return { size: 0, problem: 'is a dangling symbolic link', nlink: st.nlink, target: null };
+    return { size: null, problem: 'is a dangling symbolic link', nlink: st.nlink, target: null };
   }
   const inside = real.startsWith(realDir + sep);
-  if (!inside) return { size: 0, problem: `resolves to ${clip(real, 200)}, outside the model folder (a symbolic link)`, nlink: st.nlink, target: real };
+  if (!inside) return { size: null, problem: `resolves to ${clip(real, 200)}, outside the model folder (a symbolic link)`, nlink: st.nlink, target: real };
   let target;
   try {
     target = lstatSync(real);
   } catch {
     return null;
   }
-  if (!target.isFile()) return { size: 0, problem: 'is not a regular file', nlink: target.nlink, target: real };
+  if (!target.isFile()) return { size: null, problem: 'is not a regular file', nlink: target.nlink, target: real };
   if (target.nlink > 1) return { size: target.size, problem: `is a hard link (${target.nlink} names); its content may belong to a file elsewhere`, nlink: target.nlink, target: real };
   return { size: target.size, problem: null, nlink: target.nlink, target: null };
 }
