@@ -93,3 +93,9 @@ test('hparams.yaml with a python/object/apply tag (fixture)', async () => {
   assert.equal(code, 1);
   assert.deepEqual(brief(report.files[0].findings), ['critical MG-HYDRA-006 subprocess.check_output']);
 });
+
+test('hydra.utils.get_class/get_method: the resolved path is judged', async () => {
+  const f = await findingsOf('a: {_target_: hydra.utils.get_class, path: torch.nn.Linear}\nb: {_target_: hydra.utils.get_method, path: os.system}\nc: {_target_: hydra.utils.get_class, path: my.pkg.Model}\nd: {_target_: hydra.utils.call, config: x}\n');
+  assert.deepEqual(brief(f), ['critical MG-HYDRA-001 hydra.utils.get_method', 'high MG-HYDRA-002 hydra.utils.get_class', 'critical MG-HYDRA-001 hydra.utils.call', 'info MG-HYDRA-003 ']);
+  assert.match(f[0].message, /resolves os\.system/);
+});

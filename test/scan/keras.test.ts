@@ -187,3 +187,11 @@ test('config.json that Keras decodes but text tools skip (UTF-8 BOM, UTF-16, UTF
     assert.ok(f.some((x) => x.ruleId === 'MG-KERAS-005' && x.evidence.encoding === encoding), encoding);
   }
 });
+
+test('TFOpLambda layers (tf.keras functional models): TF API paths are not imports, file/py ops are gadgets', async () => {
+  const layer = (fn: string) => ({ class_name: 'TFOpLambda', config: { name: `tf.${fn}`, trainable: true, dtype: 'float32', function: fn }, name: `tf.${fn}`, inbound_nodes: [['dense', 0, 0, { y: 1.0 }]] });
+  const clean = await findingsOf({ class_name: 'Functional', config: { layers: [layer('math.add'), layer('__operators__.add'), layer('compat.v1.transpose'), layer('nn.relu')] } });
+  assert.deepEqual(clean, []);
+  const bad = await findingsOf({ class_name: 'Functional', config: { layers: [layer('io.write_file'), layer('numpy_function')] } });
+  assert.deepEqual(bad.map((x) => [x.ruleId, x.severity, x.evidence.name]), [['MG-KERAS-003', 'high', 'tf.io.write_file'], ['MG-KERAS-003', 'high', 'tf.numpy_function']]);
+});

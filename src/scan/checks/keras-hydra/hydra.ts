@@ -11,8 +11,8 @@ import { isRecord, preview, walkTree } from './tree.ts';
  * Namespaces whose classes model code instantiates from configs, chosen so that nothing in them loads
  * another artifact or runs commands by being constructed: NeMo's model collections and core, PyTorch
  * modules/optimizers/data utilities, torchvision/torchaudio transforms, torchmetrics, Lightning
- * callbacks/loggers/trainer, timm models/optimizers, Hugging Face transformers classes (loader methods
- * are graded separately below). Deny-list hits inside them still win.
+ * callbacks/loggers/trainer, timm models/optimizers, Hugging Face transformers and diffusers classes
+ * (loader methods are graded separately below). Deny-list hits inside them still win.
  */
 const ALLOWED_TARGET = [
   /^nemo\.(collections|core|lightning)\./,
@@ -24,6 +24,7 @@ const ALLOWED_TARGET = [
   /^(lightning\.pytorch|pytorch_lightning)\.Trainer$/,
   /^timm\.(models|optim|scheduler|layers|data)\./,
   /^transformers\./,
+  /^diffusers\.([A-Z]\w*$|models\.|schedulers\.)/,
   /^builtins\.(dict|list|tuple|set|frozenset|int|float|str|bool)$/,
 ];
 
@@ -45,7 +46,15 @@ function classifyTarget(target: string, node: Record<string, unknown>): { severi
   const dot = target.lastIndexOf('.');
   const module = dot > 0 ? target.slice(0, dot) : 'builtins';
   const name = dot > 0 ? target.slice(dot + 1) : target;
-  if (HYDRA_INDIRECT.test(target)) return { severity: 'critical', why: 'Hydra helper that resolves and calls another dotted path', matched: target };
+  if (HYDRA_INDIRECT.test(target)) {
+    // get_class/get_method/get_object(path=…) resolve one more dotted path: judge that path instead.
+    const path = typeof node.path === 'string' ? node.path.trim() : null;
+    if (path && /\.(get_class|get_method|get_object)$/.test(target) && /^[A-Za-z_][\w.]*$/.test(path) && !HYDRA_INDIRECT.test(path)) {
+      const inner = classifyTarget(path, {});
+      return inner && { ...inner, why: `resolves ${path}: ${inner.why}` };
+    }
+    return { severity: 'critical', why: 'Hydra helper that resolves and calls a path chosen at load time', matched: target };
+  }
   const v = judgeImport(module, name);
   if (v.kind === 'denied') return { severity: 'critical', why: v.reason, matched: v.matched };
   if (LOADER_METHOD.test(target)) {

@@ -43,6 +43,9 @@ const FILE_VOCABULARY = new Set(['StringLookup', 'IntegerLookup', 'TextVectoriza
 /** TF 2.11-2.15 record their own optimizers as "Custom>Adam"; those are Keras classes, not custom objects. */
 const KERAS_OPTIMIZERS = new Set(['Adam', 'AdamW', 'SGD', 'RMSprop', 'Adagrad', 'Adadelta', 'Adamax', 'Nadam', 'Ftrl', 'Lion', 'Adafactor', 'LossScaleOptimizer']);
 
+const TF_OP_LAYER = new Set(['TFOpLambda', 'SlicingOpLambda']);
+const RISKY_TF_OP = /(^|\.)(write_file|read_file|py_func|py_function|numpy_function|PyFunc\w*|EagerPyFunc|WriteFile|ReadFile|ImmutableConst|MatchingFiles|load_library|load_op_library|gfile\.\w+)$/;
+
 const DOTTED = /^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+$/;
 
 /** True when a parsed JSON document has the shape of a Keras model config or Keras metadata. */
@@ -127,6 +130,15 @@ export function checkKerasConfig(doc: unknown, sink: Sink): void {
       }
     }
 
+    // tf.keras wraps TF API calls of functional models as TFOpLambda layers whose `function` is a path in
+    // the `tf` namespace (resolved there only): ordinary ops are fine, file and Python-callback ops are not.
+    if (cfg && TF_OP_LAYER.has(cls)) {
+      const fn = typeof cfg.function === 'string' ? cfg.function : '';
+      if (RISKY_TF_OP.test(fn)) {
+        say(sink, { ruleId: 'MG-KERAS-003', severity: 'high', message: `${cls} layer at ${where} calls tf.${fn}, which reads or writes files, loads native code or calls back into Python when the model runs.`, evidence: { at: where, name: `tf.${fn}` } });
+      }
+      continue;
+    }
     // Function references by dotted path (`fn`, `function`) outside Keras.
     if (cfg) {
       for (const key of ['fn', 'function']) {
