@@ -115,25 +115,32 @@ function op(n: Node): string {
 /** A short jinja-like rendering of an expression, for evidence. */
 function show(n: unknown, depth = 0): string {
   if (!isNode(n) || depth > 12) return '…';
-  const s = (x: unknown): string => show(x, depth + 1);
+  const d = depth + 1;
   switch (n.type) {
     case 'Identifier': return String(n.value);
     case 'StringLiteral': return JSON.stringify(clip(String(n.value), 60));
     case 'IntegerLiteral': case 'FloatLiteral': return String(n.value);
-    case 'MemberExpression': return n.computed ? `${s(n.object)}[${s(n.property)}]` : `${s(n.object)}.${s(n.property)}`;
-    case 'CallExpression': return `${s(n.callee)}(${(n.args as Node[]).map(s).join(', ')})`;
-    case 'FilterExpression': return `${s(n.operand)}|${s(n.filter)}`;
-    case 'BinaryExpression': return `${s(n.left)} ${op(n)} ${s(n.right)}`;
-    case 'KeywordArgumentExpression': return `${s(n.key)}=${s(n.value)}`;
-    case 'ArrayLiteral': case 'TupleLiteral': return `[${(n.value as Node[]).map(s).join(', ')}]`;
-    case 'Set': return `set ${s(n.assignee)} = ${s(n.value)}`;
-    case 'TestExpression': return `${s(n.operand)} is ${n.negate ? 'not ' : ''}${s(n.test)}`;
-    case 'UnaryExpression': return `${op(n)} ${s(n.argument)}`;
-    case 'Ternary': return `${s(n.trueExpr)} if ${s(n.condition)} else ${s(n.falseExpr)}`;
-    case 'SelectExpression': return `${s(n.lhs)} if ${s(n.test)}`;
-    case 'SliceExpression': return `${n.start ? s(n.start) : ''}:${n.stop ? s(n.stop) : ''}${n.step ? `:${s(n.step)}` : ''}`;
+    case 'MemberExpression': return n.computed ? `${show(n.object, d)}[${show(n.property, d)}]` : `${show(n.object, d)}.${show(n.property, d)}`;
+    case 'CallExpression': return `${show(n.callee, d)}(${showList(n.args, d)})`;
+    case 'FilterExpression': return `${show(n.operand, d)}|${show(n.filter, d)}`;
+    case 'BinaryExpression': return `${show(n.left, d)} ${op(n)} ${show(n.right, d)}`;
+    case 'KeywordArgumentExpression': return `${show(n.key, d)}=${show(n.value, d)}`;
+    case 'ArrayLiteral': case 'TupleLiteral': return `[${showList(n.value, d)}]`;
+    case 'Set': return `set ${show(n.assignee, d)} = ${show(n.value, d)}`;
+    case 'TestExpression': return `${show(n.operand, d)} is ${n.negate ? 'not ' : ''}${show(n.test, d)}`;
+    case 'UnaryExpression': return `${op(n)} ${show(n.argument, d)}`;
+    case 'Ternary': return `${show(n.trueExpr, d)} if ${show(n.condition, d)} else ${show(n.falseExpr, d)}`;
+    case 'SelectExpression': return `${show(n.lhs, d)} if ${show(n.test, d)}`;
+    case 'SliceExpression': return `${n.start ? show(n.start, d) : ''}:${n.stop ? show(n.stop, d) : ''}${n.step ? `:${show(n.step, d)}` : ''}`;
     default: return n.type;
   }
+}
+
+function showList(xs: unknown, depth: number): string {
+  const list = Array.isArray(xs) ? xs : [];
+  const shown: string[] = [];
+  for (const x of list.slice(0, 8)) shown.push(show(x, depth));
+  return list.length > 8 ? `${shown.join(', ')}, …` : shown.join(', ');
 }
 
 function pyStr(v: Fold): string {
@@ -195,18 +202,31 @@ class AstChecker {
   /** What each loop variable iterates over (reach bags only: a loop variable is not the iterable). */
   private iterated = new Map<string, Node[]>();
   private locals = new Set<string>();
+  private shown = new Map<Node, string>();
 
   constructor(private issues: Issues) {}
 
   run(program: Node): void {
     this.collectAssignments(program);
-    // Iterative walk: a hostile template nests deeply, and the parser already used the stack.
-    // `top` is the whole expression a node belongs to, shown as evidence.
-    const stack: Array<{ n: Node; role: string; top: Node }> = [{ n: program, role: 'stmt', top: program }];
+    // Iterative walks: a hostile template nests deeply, and the parser already used the stack.
+    const order: Node[] = [];
+    for (const stack = [program]; stack.length; ) {
+      const n = stack.pop() as Node;
+      order.push(n);
+      stack.push(...children(n));
+    }
+    // Fold bottom-up, so folding a node never recurses further than its children.
+    for (let i = order.length - 1; i >= 0; i--) this.fold(order[i]);
+    // `top` is the whole expression a node belongs to, shown as evidence; `inConcat` marks operands of a
+    // concatenation that folded to a string (its string is checked once, not again for every operand).
+    const stack: Array<{ n: Node; role: string; top: Node; inConcat: boolean }> = [{ n: program, role: 'stmt', top: program, inConcat: false }];
     while (stack.length) {
-      const { n, role, top } = stack.pop() as { n: Node; role: string; top: Node };
-      this.check(n, role, show(top));
-      for (const [c, r] of this.roles(n)) stack.push({ n: c, role: r, top: STATEMENTS.has(n.type) ? c : top });
+      const { n, role, top, inConcat } = stack.pop() as (typeof stack)[number];
+      let shown = this.shown.get(top);
+      if (shown === undefined) this.shown.set(top, (shown = show(top)));
+      this.check(n, role, shown, inConcat);
+      const concat = n.type === 'BinaryExpression' && typeof this.fold(n) === 'string';
+      for (const [c, r] of this.roles(n)) stack.push({ n: c, role: r, top: STATEMENTS.has(n.type) ? c : top, inConcat: concat });
     }
   }
 
@@ -397,11 +417,11 @@ class AstChecker {
     return out.join('');
   }
 
-  private check(n: Node, role: string, where: string): void {
+  private check(n: Node, role: string, where: string, inConcat: boolean): void {
     const I = this.issues;
     if (role === 'stmt' && n.type === 'StringLiteral') return; // template text: the token scan reviews it
     // Any constant string spelling an internal name: `'__cl' ~ 'ass__'`, `['__cl','ass__']|join`, `'%c'|format(95)…`.
-    if (FOLDABLE.has(n.type)) {
+    if (FOLDABLE.has(n.type) && !inConcat) {
       const v = this.fold(n);
       const internal = typeof v === 'string' ? internalName(v) : null;
       if (internal) I.reach(internal, where, n.type, 'builds the string');
@@ -576,6 +596,7 @@ function rawCheck(text: string, issues: Issues): void {
       issues.add(TPL_LOAD, 'high', k[0].v, `Template uses "{% ${k[0].v} %}", which loads another template through the loader; a chat template is self-contained, and with a file-system loader this reads files.`, frag, 'statement');
     }
     const strings: string[] = [];
+    let runEnd = -1;
     for (let i = 0; i < k.length; i++) {
       const x = k[i];
       const prev = k[i - 1];
@@ -596,16 +617,23 @@ function rawCheck(text: string, issues: Issues): void {
       }
       if (x.t !== 'str') continue;
       strings.push(x.v);
-      // `'_' * 2` and adjacent literals joined with ~ or + fold into one string.
-      let run = x.v;
-      for (let j = i + 1; j < k.length; j++) {
-        if ((k[j].v === '~' || k[j].v === '+') && k[j + 1]?.t === 'str') run += k[++j].v;
-        else if (k[j].t === 'str') run += k[j].v;
-        else if (k[j].v === '*' && k[j + 1]?.t === 'num' && Number(k[j + 1].v) <= 64) run += x.v.repeat(Number(k[++j].v) - 1);
-        else break;
-      }
-      const internal = internalName(x.v) ?? (DUNDER.exec(run)?.[0] || null);
+      const internal = internalName(x.v);
       if (internal) issues.reach(internal, frag, 'token', 'builds the string');
+      // `'_' * 2` and adjacent literals joined with ~ or + fold into one string (each run scanned once).
+      if (i > runEnd) {
+        let run = x.v;
+        let last = x.v;
+        let j = i + 1;
+        for (; j < k.length; j++) {
+          if ((k[j].v === '~' || k[j].v === '+') && k[j + 1]?.t === 'str') run += (last = k[++j].v);
+          else if (k[j].t === 'str') run += (last = k[j].v);
+          else if (k[j].v === '*' && k[j + 1]?.t === 'num' && Number(k[j + 1].v) <= 64) run += last.repeat(Math.max(0, Number(k[++j].v) - 1));
+          else break;
+        }
+        runEnd = j - 1;
+        const built = DUNDER.exec(run);
+        if (built) issues.reach(built[0], frag, 'token', 'builds the string');
+      }
       if (x.hidden?.length) issues.add(TPL_SUSPICIOUS, 'high', 'escapes', `Template hides identifier characters behind string escapes (${x.hidden.slice(0, 4).join(' ')}); obfuscation has no place in a chat template.`, frag, 'token');
       if (prev?.v === '[' && next?.v === ']' && DANGER.has(x.v)) {
         issues.add(TPL_SUSPICIOUS, 'high', x.v, `Template looks up the key "${x.v}", a name that only serves to reach the interpreter.`, frag, 'token');

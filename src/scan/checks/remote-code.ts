@@ -47,7 +47,7 @@ const notebookCheck: TextCheck = {
     if (!withinDepth(ctx, analysis)) return;
     const where = (line: number) => {
       const at = nb.locate(line);
-      return { label: `cell ${at.cell}, line ${at.line}`, evidence: { cell: at.cell, line: at.line } };
+      return { label: `cell ${at.cell}, line ${at.line}`, short: `${at.cell}:${at.line}`, evidence: { cell: at.cell, line: at.line } };
     };
     for (const f of gradePython(analysis, { where })) ctx.input.report(ctx.entry, toFinding(f, null));
   },
@@ -206,8 +206,8 @@ function describeRemoteCode(configName: string, refs: CodeRef[], files: Resolved
   const repos = [...new Set(refs.filter((r) => r.repo).map((r) => r.repo!))];
   const dangerous = files.filter((f) => f.worst);
   const list = files.map((f) => f.path);
-  let message = `Loading this model requires trust_remote_code=True: ${configName} auto_map makes transformers import ${list.length ? list.join(', ') : 'no local file'}`;
-  if (repos.length) message += `, plus code from ${repos.join(', ')}`;
+  const imports = [list.length ? `import ${list.join(', ')}` : '', repos.length ? `download and import code from ${repos.join(', ')}` : ''].filter(Boolean);
+  let message = `Loading this model requires trust_remote_code=True: ${configName} auto_map makes transformers ${imports.join(' and ') || 'import code it does not name properly'}`;
   if (missing.length) message += `; ${missing.map((f) => f.path).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among the scanned files, so that code cannot be reviewed`;
   if (invalid.length) message += `; malformed reference${invalid.length > 1 ? 's' : ''}: ${invalid.map((r) => JSON.stringify(r.ref).slice(0, 80)).join(', ')}`;
   if (dangerous.length) message += `; ${dangerous.map((f) => `${f.path} has ${f.worst} findings (${f.concerns!.join('; ')})`).join('; ')}`;

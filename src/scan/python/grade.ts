@@ -18,7 +18,7 @@ export interface PyFinding {
 
 export interface GradeOptions {
   /** How a line of the analysed source is shown ("line 4", "cell 3, line 2"). */
-  where?: (line: number) => { label: string; evidence: Evidence };
+  where?: (line: number) => { label: string; short: string; evidence: Evidence };
 }
 
 const VERB: Record<Category, (b: PyBehaviour) => string> = {
@@ -63,7 +63,7 @@ function grade(b: PyBehaviour): { ruleId: string; severity: Severity } {
 }
 
 export function gradePython(a: PythonAnalysis, opts: GradeOptions = {}): PyFinding[] {
-  const where = opts.where ?? ((line: number) => ({ label: `line ${line}`, evidence: { line } }));
+  const where = opts.where ?? ((line: number) => ({ label: `line ${line}`, short: String(line), evidence: { line } }));
   const out: PyFinding[] = [];
   // One finding per capability, callee and context; the evidence lists every line.
   const groups = new Map<string, PyBehaviour[]>();
@@ -84,7 +84,7 @@ export function gradePython(a: PythonAnalysis, opts: GradeOptions = {}): PyFindi
       category: b.category,
       call: b.name,
       ...at.evidence,
-      lines: list.slice(0, 20).map((x) => x.line).join(', '),
+      lines: list.slice(0, 20).map((x) => where(x.line).short).join(', '),
       count: list.length,
       importTime: b.when === 'import',
       runs: b.when,
@@ -113,7 +113,7 @@ export function gradePython(a: PythonAnalysis, opts: GradeOptions = {}): PyFindi
       message: `Part of this code could not be parsed (first at ${first.label}); what it does there was not analysed.`,
       from: null,
       line: a.errorLines[0],
-      evidence: { ...first.evidence, errorLines: a.errorLines.slice(0, 20).join(', '), count: a.errorLines.length },
+      evidence: { ...first.evidence, errorLines: a.errorLines.slice(0, 20).map((l) => where(l).short).join(', '), count: a.errorLines.length },
     });
   }
   if (a.truncated) {
