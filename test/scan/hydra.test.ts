@@ -99,3 +99,9 @@ test('hydra.utils.get_class/get_method: the resolved path is judged', async () =
   assert.deepEqual(brief(f), ['critical MG-HYDRA-001 hydra.utils.get_method', 'high MG-HYDRA-002 hydra.utils.get_class', 'critical MG-HYDRA-001 hydra.utils.call', 'info MG-HYDRA-003 ']);
   assert.match(f[0].message, /resolves os\.system/);
 });
+
+test('argument values under credential-like names are masked in messages', async () => {
+  const f = await findingsOf('l: {_target_: my.logger.Remote, api_key: sk-live-0123456789abcdef, project: demo}\n');
+  assert.match(f[0].message, /api_key=\*\*\*, project=demo/);
+  assert.ok(!JSON.stringify(f).includes('sk-live'));
+});

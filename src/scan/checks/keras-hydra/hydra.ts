@@ -40,6 +40,9 @@ const ENV_RESOLVERS = new Set(['oc.env', 'env']);
 const CODE_RESOLVERS = /^(eval|exec|python|py|pyeval|call|sh|shell|bash|cmd|system|subprocess|import|lambda|run|os\.\w+)$/i;
 const RESOLVER = /\$\{\s*([A-Za-z_][\w.\-]*)\s*:([^}]*)\}?/g;
 
+/** Argument values shown in messages, except under names that usually hold credentials. */
+const SECRET_KEY = /token|secret|passw|api_?key|access_?key|auth|credential|private/i;
+
 const HYDRA_KEYS = ['_partial_', '_args_', '_recursive_', '_convert_', '_call_'];
 
 function classifyTarget(target: string, node: Record<string, unknown>): { severity: Severity; why: string; matched: string | null } | null {
@@ -93,7 +96,7 @@ export function checkHydra(ctx: TextContext): void {
     input.report(entry, {
       ruleId: c.severity === 'critical' ? 'MG-HYDRA-001' : 'MG-HYDRA-002',
       severity: c.severity,
-      message: `_target_ at ${where} makes hydra.utils.instantiate() call ${t}(${args.map((k) => `${k}=${preview(n[k], 40)}`).join(', ')}): ${c.why}.`,
+      message: `_target_ at ${where} makes hydra.utils.instantiate() call ${t}(${args.map((k) => `${k}=${SECRET_KEY.test(k) ? '***' : preview(n[k], 40)}`).join(', ')}): ${c.why}.`,
       evidence: { at: where, target: t, matched: c.matched, arguments: args, hydraKeys: keys },
     });
   }

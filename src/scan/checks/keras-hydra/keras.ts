@@ -94,11 +94,12 @@ export function checkKerasConfig(doc: unknown, sink: Sink): void {
       if (name === 'TorchModuleWrapper' && cfg) scanTorchModule(sink, cfg.module, where);
     }
     if (FILE_VOCABULARY.has(cls) && cfg && typeof cfg.vocabulary === 'string') {
+      const vocabulary = cfg.vocabulary.replace(/\/\/[^/@\s]+@/, '//***@'); // never show URL credentials
       say(sink, {
         ruleId: 'MG-KERAS-003',
         severity: 'high',
-        message: `${cls} layer at ${where} reads its vocabulary from "${preview(cfg.vocabulary, 120)}" when the model loads (file read or URL fetch).`,
-        evidence: { at: where, name: cls, vocabulary: preview(cfg.vocabulary, 200), cve: 'CVE-2025-12058' },
+        message: `${cls} layer at ${where} reads its vocabulary from "${preview(vocabulary, 120)}" when the model loads (file read or URL fetch).`,
+        evidence: { at: where, name: cls, vocabulary: preview(vocabulary, 200), cve: 'CVE-2025-12058' },
       });
     }
 
