@@ -1,0 +1,45 @@
+// The public corpus (test/fixtures/corpus) for the GGUF / chat-template families: every sample meets its
+// expected verdict through the library and the exit-code contract.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { FIXTURES, atLeast, findingsAbove, scanOne } from '../helpers/scan.ts';
+
+interface Sample { path: string; expect: 'malicious' | 'clean' | 'review'; family: string; technique: string }
+const manifest = JSON.parse(readFileSync(`${FIXTURES}/corpus/manifest.json`, 'utf8')) as { samples: Sample[] };
+const FAMILIES = new Set(['gguf', 'chat-template-data', 'docs']);
+const samples = manifest.samples.filter((s) => FAMILIES.has(s.family));
+
+test('the corpus covers every GGUF / chat-template family', () => {
+  const seen = new Set(samples.map((s) => s.family));
+  for (const f of FAMILIES) assert.ok(seen.has(f), `family ${f} missing`);
+  assert.ok(samples.length >= 28, `only ${samples.length} samples`);
+  assert.ok(samples.some((s) => s.expect === 'malicious'));
+});
+
+for (const s of samples) {
+  test(`${s.expect}: ${s.path} (${s.technique})`, async () => {
+    const { report, code, worst } = await scanOne(`${FIXTURES}/corpus/${s.path}`);
+    if (s.expect === 'malicious') {
+      assert.equal(code, 1, `exit ${code}; findings: ${JSON.stringify(report.files.map((f) => [f.path, f.status, f.findings.map((x) => x.ruleId)]))}`);
+      assert.ok(atLeast(worst, 'high'), `worst severity ${worst}`);
+    } else if (s.expect === 'clean') {
+      assert.equal(code, 0, `exit ${code}: ${findingsAbove(report, 'low').join('; ')}`);
+      assert.deepEqual(findingsAbove(report, 'low'), []);
+      assert.equal(report.summary.errors, 0);
+    } else {
+      assert.deepEqual(findingsAbove(report, 'medium'), []);
+      assert.equal(report.summary.errors, 0);
+    }
+  });
+}
+
+test('the SSTI sample is reported as template injection inside the GGUF metadata', async () => {
+  const { report } = await scanOne(`${FIXTURES}/corpus/gguf/chat_template_ssti.gguf`);
+  const f = report.files[0].findings.find((x) => x.ruleId === 'MG-TPL-001');
+  assert.ok(f);
+  assert.equal(f.severity, 'critical');
+  assert.match(f.path, /chat_template_ssti\.gguf!tokenizer\.chat_template$/);
+  assert.match(String(f.evidence.fragment), /lipsum\.__globals__/);
+  assert.equal(report.files[0].format, 'gguf');
+});
