@@ -56,3 +56,10 @@ for (const f of hostile) {
     assert.ok(performance.now() - t0 < 5000);
   });
 }
+
+test('every rule of this area is reached by its fixtures', async () => {
+  const { kerasHydraRules } = await import('../../src/scan/rules/keras-hydra.ts');
+  const { report } = await scanOne(`${FIXTURES}/keras`);
+  const seen = new Set(report.files.flatMap((f) => f.findings.map((x) => x.ruleId)));
+  for (const r of kerasHydraRules) assert.ok(seen.has(r.id), `${r.id} is reached by no fixture`);
+});
