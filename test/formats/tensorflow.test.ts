@@ -84,6 +84,7 @@ describe('GraphDef, keras_metadata.pb and identification', () => {
     assert.equal(kind('clean/savedmodel/keras_metadata.pb', 'other.dat'), null);
     assert.equal(kind('clean/savedmodel/fingerprint.pb'), 'fingerprint');
     assert.equal(kind('clean/frozen_graph.pb'), 'graphdef');
+    assert.equal(sniffTfProto(fv(1, 3), 2, 'hub/tfhub_module.pb'), 'hub-module');
     assert.equal(kind('clean/frozen_graph.pb', 'frozen.bin'), null);
     assert.equal(kind('clean/mlp.onnx', 'model.pb'), null);
     assert.equal(kind('make_fixtures.py', 'x.pb'), null);

@@ -252,8 +252,11 @@ export function readKerasMetadata(src: ByteSource, opts: TfReadOptions = {}): Ke
   return out;
 }
 
-/** Walks fingerprint.pb (FingerprintDef: checksums as varints, a VersionDef) to prove it is well formed. */
-export function readFingerprint(src: ByteSource, opts: TfReadOptions = {}): { fields: number } {
+/**
+ * Walks the top level of a small metadata protobuf — fingerprint.pb (FingerprintDef: checksums, a
+ * VersionDef) or tfhub_module.pb (ModuleDef: a format enum) — to prove it is well formed.
+ */
+export function readMetadataProto(src: ByteSource, opts: TfReadOptions = {}): { fields: number } {
   const r = reader(src, opts);
   const c = r.message(0, src.size, 0);
   let fields = 0;
@@ -263,7 +266,7 @@ export function readFingerprint(src: ByteSource, opts: TfReadOptions = {}): { fi
 
 // --- identification by content -------------------------------------------------------------------
 
-export type TfProtoKind = 'savedmodel' | 'keras-metadata' | 'fingerprint' | 'graphdef';
+export type TfProtoKind = 'savedmodel' | 'keras-metadata' | 'fingerprint' | 'hub-module' | 'graphdef';
 
 /**
  * What a TensorFlow protobuf is, from its first bytes and (for the kinds without a distinctive start)
@@ -280,6 +283,7 @@ export function sniffTfProto(head: Uint8Array, size: number, name: string): TfPr
   if (first.field === 1 && first.wire === WIRE_VARINT && first.value === 1 && metaStart(second)) return 'savedmodel';
   if (base === 'saved_model.pb' && metaStart(first)) return 'savedmodel';
   if (base === 'keras_metadata.pb' && fields.every((f) => f.field === 1 && f.wire === WIRE_LEN)) return 'keras-metadata';
+  if (base === 'tfhub_module.pb' && fields.every((f) => f.field === 1 && f.wire === WIRE_VARINT)) return 'hub-module';
   if (base === 'fingerprint.pb' && fields.every((f) => (f.field >= 1 && f.field <= 5 && f.wire === WIRE_VARINT) || (f.field === 6 && f.wire === WIRE_LEN))) return 'fingerprint';
   // GraphDef { repeated NodeDef node = 1; FunctionDefLibrary library = 2; int32 version = 3; VersionDef versions = 4; }
   // Only under a .pb name: a NodeDef opens with its name (field 1), which many binary things resemble.

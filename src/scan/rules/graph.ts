@@ -134,7 +134,7 @@ export const graphRules: Rule[] = [
     id: 'MG-TF-007',
     severity: 'medium',
     title: 'TensorFlow protobuf cannot be parsed',
-    detects: 'saved_model.pb, keras_metadata.pb, fingerprint.pb or a GraphDef .pb that is truncated or malformed protobuf, or Keras metadata that is not JSON.',
+    detects: 'saved_model.pb, keras_metadata.pb, fingerprint.pb, tfhub_module.pb or a GraphDef .pb that is truncated or malformed protobuf, or Keras metadata that is not JSON.',
     why: 'A model that cannot be read completely cannot be called safe.',
     fix: 'Download the file again; if it stays malformed, do not load it.',
     references: ['https://protobuf.dev/programming-guides/encoding/'],
