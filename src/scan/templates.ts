@@ -43,6 +43,8 @@ const DANGER = new Set([
   'f_globals', 'f_locals', 'f_back', 'f_builtins', 'gi_frame', 'gi_code', 'cr_frame', 'tb_frame', 'co_code', 'func_globals',
   'func_code', 'im_func', 'load_module', 'pty', 'socket', 'ctypes', 'environ', 'modules',
 ]);
+/** Attributes of jinja2/Python objects that lead to the interpreter (as plain names they are ordinary words). */
+const DANGER_ATTRS = new Set(['globals', 'environment', 'mro', 'eval', 'exec', 'func_globals', 'im_self', 'gi_frame']);
 /** Names dangerous when called (as plain names they are ordinary words: `system`, `open`, `globals`…). */
 const DANGER_CALLS = new Set(['system', 'open', 'eval', 'exec', 'execfile', 'compile', 'globals', 'locals', 'vars', 'mro', 'input', 'breakpoint', 'run', 'Popen', 'call', 'read_text', 'write_text']);
 /** Statements that make jinja2 load another template through the environment's loader. */
@@ -60,12 +62,12 @@ function clip(s: string, n = 160): string {
   return one.length > n ? `${one.slice(0, n - 1)}…` : one;
 }
 
-/** Collects issues, one per (rule, subject), most severe first kept. */
+/** Collects issues, one per (rule, subject); padding with lesser issues cannot crowd out a critical one. */
 class Issues {
   readonly byKey = new Map<string, TemplateIssue>();
   add(ruleId: string, severity: Severity, subject: string, message: string, fragment: string, node: string): void {
     const key = `${ruleId}|${subject}`;
-    if (this.byKey.has(key) || this.byKey.size >= MAX_ISSUES) return;
+    if (this.byKey.has(key) || this.byKey.size >= (severity === 'critical' ? 4 * MAX_ISSUES : MAX_ISSUES)) return;
     this.byKey.set(key, { ruleId, severity, message, evidence: { fragment: clip(fragment), node, name: subject } });
   }
   reach(name: string, fragment: string, node: string, how: string): void {
@@ -436,7 +438,7 @@ class AstChecker {
       if ((role === 'value' || role === 'callee') && GADGETS.has(name) && !this.locals.has(name)) {
         I.add(TPL_SUSPICIOUS, 'high', name, `Template references the jinja2 global "${name}", a usual starting point of a sandbox escape (its functions carry __globals__); chat templates have no use for it.`, where, n.type);
       }
-      if ((role === 'value' || role === 'attribute' || role === 'callee') && DANGER.has(name) && !(role !== 'attribute' && this.locals.has(name))) {
+      if (((role === 'value' || role === 'attribute' || role === 'callee') && DANGER.has(name) && !(role !== 'attribute' && this.locals.has(name))) || (role === 'attribute' && DANGER_ATTRS.has(name))) {
         I.add(TPL_SUSPICIOUS, 'high', name, `Template refers to "${name}", a name that only serves to reach the interpreter (processes, files, imports).`, where, n.type);
       }
     } else if (n.type === 'CallExpression') {
@@ -609,7 +611,7 @@ function rawCheck(text: string, issues: Issues): void {
         if (prev?.v !== '.' && prev?.v !== '|' && GADGETS.has(x.v) && !locals.has(x.v) && next?.v !== '=') {
           issues.add(TPL_SUSPICIOUS, 'high', x.v, `Template references the jinja2 global "${x.v}", a usual starting point of a sandbox escape (its functions carry __globals__); chat templates have no use for it.`, frag, 'token');
         }
-        if (DANGER.has(x.v) && !(prev?.v !== '.' && locals.has(x.v)) && next?.v !== '=') issues.add(TPL_SUSPICIOUS, 'high', x.v, `Template refers to "${x.v}", a name that only serves to reach the interpreter (processes, files, imports).`, frag, 'token');
+        if (((DANGER.has(x.v) && !(prev?.v !== '.' && locals.has(x.v))) || (prev?.v === '.' && DANGER_ATTRS.has(x.v))) && next?.v !== '=') issues.add(TPL_SUSPICIOUS, 'high', x.v, `Template refers to "${x.v}", a name that only serves to reach the interpreter (processes, files, imports).`, frag, 'token');
         if (DANGER_CALLS.has(x.v) && next?.v === '(' && prev?.v !== 'macro' && !(tag.kind === 'stmt' && i === 0) && !(prev?.v !== '.' && locals.has(x.v))) {
           issues.add(TPL_SUSPICIOUS, 'high', `${x.v}()`, `Template calls "${x.v}(…)", which runs commands, reads files or evaluates code when it resolves to the Python function.`, frag, 'token');
         }

@@ -99,6 +99,9 @@ const MALICIOUS: Array<[string, string, Severity]> = [
   ["{{ open('/etc/passwd').read() }}", 'MG-TPL-002', 'high'],
   ['{{ x._private }}', 'MG-TPL-002', 'high'],
   ["{{ x['\\x6f\\x73'] }}", 'MG-TPL-002', 'high'],
+  ['{{ x.environment.globals }}', 'MG-TPL-002', 'high'],
+  // Fifty lesser issues first cannot crowd out the escape that follows.
+  [Array.from({ length: 50 }, (_, i) => `{{ x._p${i} }}`).join('') + '{{ y.__class__ }}', 'MG-TPL-001', 'critical'],
 ];
 
 describe('chat templates: real templates stay clean', () => {

@@ -14,9 +14,9 @@ export const ggufRules: Rule[] = [
     title: 'Malformed GGUF header or tensor data outside the file',
     detects:
       'A GGUF file whose header cannot be read as the format defines it: unsupported version, a string, array or count that declares more bytes than the file holds, an unknown value type, arrays nested too deep, more than 8 dimensions, a truncated header — or tensor infos whose data would lie past the end of the file.',
-    why: 'Loaders trust these lengths and extents: llama.cpp has had heap overflows from exactly such values (Cisco Talos, CVE-2024-21802/21836/23496). A file crafted this way attacks the loader, not the model user.',
+    why: 'Loaders trust these lengths and extents: llama.cpp has had heap overflows from exactly such values (CVE-2024-21802 and its siblings found by Cisco Talos, CVE-2025-53630), and Ollama an out-of-bounds read from lying tensor dimensions. A file crafted this way attacks the loader, not the model user.',
     fix: 'Do not load the file. Re-download it from the publisher and compare its SHA-256, or re-convert the model from a trusted checkpoint with llama.cpp\'s convert_hf_to_gguf.py.',
-    references: ['https://github.com/ggml-org/ggml/blob/master/docs/gguf.md', 'https://talosintelligence.com/vulnerability_reports/TALOS-2024-1912'],
+    references: ['https://github.com/ggml-org/ggml/blob/master/docs/gguf.md', 'https://nvd.nist.gov/vuln/detail/CVE-2024-21802', 'https://nvd.nist.gov/vuln/detail/CVE-2025-53630'],
   },
   {
     id: 'MG-GGUF-002',
