@@ -174,6 +174,17 @@ describe('hostile inputs', () => {
   });
 });
 
+describe('many findings', () => {
+  it('lists twenty findings per rule and summarises the rest', async () => {
+    const tensors = Array.from({ length: 30 }, (_, i) => fb(5, fv(1, 4), fv(2, 1), fb(8, `t${i}`), fb(9, new Uint8Array(3))));
+    const model = concat(fv(1, 8), fb(2, 'x'), fb(7, fb(1, fb(4, 'Relu')), ...tensors), fb(8, fv(2, 13)));
+    const rows = await scanSource(new BufferSource(model), 'many.onnx', { hash: false });
+    const f = rows[0].findings.filter((x) => x.ruleId === 'MG-ONNX-004');
+    assert.equal(f.length, 21);
+    assert.match(f[20].message, /10 more findings/);
+  });
+});
+
 describe('external data on the file system', () => {
   const folder = (name: string) => {
     const d = join(tmp, name);
@@ -222,6 +233,19 @@ describe('external data on the file system', () => {
     symlinkSync(join(tmp, 'does-not-exist'), join(d, 'model.onnx_data'));
     copyFileSync(`${G}/clean/external/model.onnx`, join(d, 'model.onnx'));
     assert.ok(rules((await scanPath(join(d, 'model.onnx'))).report).includes('MG-ONNX-002:high'));
+  });
+
+  it('grades every shape of location string', async () => {
+    const cases: Array<[string, string | null]> = [
+      ['/etc/shadow', 'critical'], ['C:\\Windows\\win.ini', 'critical'], ['\\\\server\\share\\x', 'critical'], ['//server/share', 'critical'],
+      ['a/../../b', 'critical'], ['w\u0000.bin', 'critical'], ['a/../b.bin', 'medium'], ['https://example.com/w.bin', 'medium'],
+      ['weights/w.bin', null], ['./w.bin', null], ['w..bin', null],
+    ];
+    for (const [location, severity] of cases) {
+      const rows = await scanSource(new BufferSource(externalModel(location)), 'model.onnx', { hash: false });
+      const got = rows[0].findings.filter((f) => f.ruleId === 'MG-ONNX-001').map((f) => f.severity);
+      assert.deepEqual(got, severity ? [severity] : [], location);
+    }
   });
 
   it('archive members and in-memory models are judged by their strings only, never against the working folder', async () => {

@@ -46,7 +46,7 @@ export function pathProblem(p: string): { problem: string; escapes: boolean } | 
   if (/^[A-Za-z]:/.test(p)) return { problem: 'is a Windows drive path', escapes: true };
   if (/^[\\/]{2}/.test(p)) return { problem: 'is a UNC / network path', escapes: true };
   if (/^[\\/]/.test(p)) return { problem: 'is absolute', escapes: true };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return { problem: 'is a URL', escapes: true };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) return { problem: 'is a URL (a remote or other-filesystem path)', escapes: false };
   let depth = 0;
   let dotdot = false;
   for (const part of p.split(/[\\/]+/)) {
