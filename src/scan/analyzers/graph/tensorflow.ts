@@ -70,7 +70,7 @@ function checkTfGraph(out: Capped, g: TfGraph): void {
   for (const n of g.nodes) {
     const at = `node "${clip(n.name, 80)}" in ${clip(g.where, 100)}`;
     if (TF_PYTHON_OPS.has(n.op)) {
-      out.report({ ruleId: 'MG-TF-002', offset: n.offset, message: `${at} is ${n.op}, which calls a Python function of the loading process.`, evidence: { op: n.op, node: n.name, where: g.where } });
+      out.report({ ruleId: 'MG-TF-002', offset: n.offset, message: `${at} is ${n.op}, which calls a Python function of the loading process.`, evidence: { op: n.op, node: n.name, where: clip(g.where, 300) } });
       continue;
     }
     const file = TF_FILE_OPS.get(n.op);
@@ -80,14 +80,14 @@ function checkTfGraph(out: Capped, g: TfGraph): void {
         ruleId: 'MG-TF-001',
         offset: n.offset,
         message: `${at} is ${n.op}, which touches the host file system${paths.length ? ` (path ${paths.map((p) => `"${clip(p, 100)}"`).join(', ')})` : ''}.`,
-        evidence: { op: n.op, node: n.name, where: g.where, paths: paths.map((p) => clip(p, 300)) },
+        evidence: { op: n.op, node: n.name, where: clip(g.where, 300), paths: paths.map((p) => clip(p, 300)) },
       });
       continue;
     }
     if (n.op === 'PrintV2') {
       const stream = n.attrs.get('output_stream')?.strings[0] ?? '';
       if (stream.startsWith('file://')) {
-        out.report({ ruleId: 'MG-TF-001', offset: n.offset, message: `${at} is PrintV2 writing to "${clip(stream, 200)}".`, evidence: { op: n.op, node: n.name, where: g.where, paths: [clip(stream, 300)] } });
+        out.report({ ruleId: 'MG-TF-001', offset: n.offset, message: `${at} is PrintV2 writing to "${clip(stream, 200)}".`, evidence: { op: n.op, node: n.name, where: clip(g.where, 300), paths: [clip(stream, 300)] } });
       }
       continue;
     }
@@ -97,7 +97,7 @@ function checkTfGraph(out: Capped, g: TfGraph): void {
         const bad = pathProblem(p);
         // Pieces joined onto a run-time prefix are judged by ".." only; a whole constant path also by being absolute.
         if (bad && (direct?.op === 'Const' || bad.problem.includes('..') || bad.problem.includes('NUL'))) {
-          out.report({ ruleId: 'MG-TF-003', offset: n.offset, message: `${at} is ${n.op} with the constant path "${clip(p, 200)}", which ${bad.problem}.`, evidence: { op: n.op, node: n.name, where: g.where, path: clip(p, 300) } });
+          out.report({ ruleId: 'MG-TF-003', offset: n.offset, message: `${at} is ${n.op} with the constant path "${clip(p, 200)}", which ${bad.problem}.`, evidence: { op: n.op, node: n.name, where: clip(g.where, 300), path: clip(p, 300) } });
         }
       }
     }
