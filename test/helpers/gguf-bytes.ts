@@ -1,6 +1,19 @@
 // Builds GGUF files in memory for tests (the same layout as test/fixtures/gguf/make_gguf.py).
 import { concat } from './random.ts';
 
+/** concat for long lists (no argument spreading: a 256k-token vocabulary would overflow the stack). */
+function join(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 export const GT = { U8: 0, I8: 1, U16: 2, I16: 3, U32: 4, I32: 5, F32: 6, BOOL: 7, STRING: 8, ARRAY: 9, U64: 10, I64: 11, F64: 12 } as const;
 const enc = new TextEncoder();
 
@@ -30,7 +43,7 @@ function value(type: number, v: KvValue): Uint8Array {
   if (type === GT.STRING) return ggufString(String(v));
   if (type === GT.ARRAY) {
     const a = v as { array: number; items: KvValue[] };
-    return concat(u32(a.array), u64(a.items.length), ...a.items.map((x) => value(a.array, x)));
+    return join([u32(a.array), u64(a.items.length), ...a.items.map((x) => value(a.array, x))]);
   }
   const sizes = [1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8];
   const b = new Uint8Array(sizes[type]);
@@ -65,7 +78,7 @@ export function gguf(kvs: KvSpec[], tensors: Array<{ name: string; dims: number[
     sizes.push(n);
     offset += n + ((32 - (n % 32)) % 32);
   }
-  let head = concat(...parts);
+  let head = join(parts);
   head = concat(head, new Uint8Array((32 - (head.length % 32)) % 32));
   return concat(head, new Uint8Array(offset));
 }
