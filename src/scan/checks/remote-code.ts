@@ -14,7 +14,7 @@ import type { TextCheck, TextContext } from './types.ts';
 /** Larger Python files are not parsed (error status): model code is far smaller. */
 const MAX_PYTHON_CHARS = 8 << 20;
 /** Deeper syntax trees than any file CPython accepts (it stops at 200 nested brackets, 100 indents). */
-const MAX_TREE_DEPTH = 3000;
+const MAX_TREE_DEPTH = 1500;
 const MAX_REMOTE_FILES = 64;
 const MAX_REFS = 256;
 
@@ -62,9 +62,10 @@ function withinLimits(ctx: TextContext, chars: number): boolean {
 
 /** Fail closed on syntax nested deeper than Python allows: the analysis would not be trustworthy. */
 function withinDepth(ctx: TextContext, a: PythonAnalysis): boolean {
-  if (a.maxDepth <= MAX_TREE_DEPTH) return true;
+  if (!a.unparsed && a.maxDepth <= MAX_TREE_DEPTH) return true;
   ctx.entry.row.status = 'error';
-  ctx.input.report(ctx.entry, { ruleId: 'MG-PY-007', message: `Syntax nested ${a.maxDepth} levels deep, more than Python accepts; the file was not analysed.`, evidence: { limit: 'nesting', depth: a.maxDepth } });
+  const why = a.unparsed ?? `syntax nested ${a.maxDepth} levels deep, more than Python accepts`;
+  ctx.input.report(ctx.entry, { ruleId: 'MG-PY-007', message: `This code was not analysed: ${why}.`, evidence: { limit: 'nesting', depth: a.maxDepth } });
   return false;
 }
 
@@ -173,7 +174,10 @@ function resolveFiles(refs: CodeRef[], source: CodeSource): ResolvedFile[] {
     file.state = 'present';
     const analysis = analyzePython(text);
     const serious = gradePython(analysis).filter((f) => severityRank(f.severity) >= severityRank('high'));
-    if (serious.length > 0) {
+    if (analysis.unparsed || analysis.maxDepth > MAX_TREE_DEPTH) {
+      file.worst = 'high';
+      file.concerns = [`could not be analysed (${analysis.unparsed ?? 'nested too deeply'})`];
+    } else if (serious.length > 0) {
       file.worst = serious.reduce<Severity>((w, f) => (severityRank(f.severity) > severityRank(w) ? f.severity : w), 'high');
       file.concerns = serious.slice(0, 3).map((f) => `${String(f.evidence.call ?? f.ruleId)} ${f.evidence.importTime ? 'at import time' : 'in a function'}, line ${f.line ?? '?'}`);
     }

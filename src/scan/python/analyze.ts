@@ -4,7 +4,7 @@
 // functions called from there) or only when a function is called. Nothing is imported or executed.
 import type { SyntaxNode } from '@lezer/common';
 import { BUILTINS, CODE_SINKS, DECODERS, DYNAMIC_TARGETS, FILE_METHODS, SENSITIVE_MODULES, categorize, normalizeName, type Category } from './catalog.ts';
-import { parsePython } from './parse.ts';
+import { MAX_BRACKET_DEPTH, bracketDepth, parsePython } from './parse.ts';
 import { lineOf, lineStarts } from '../secrets/positions.ts';
 
 /** When code runs: on import, only when a function is called, only as a script, or when a notebook is run. */
@@ -46,6 +46,8 @@ export interface PythonAnalysis {
   /** Deepest syntax tree level, and whether an expression was too deep to resolve. */
   maxDepth: number;
   truncated: boolean;
+  /** Why the source was not analysed at all (too deeply nested to parse), if it was not. */
+  unparsed?: string;
 }
 
 export interface AnalyzeOptions {
@@ -72,8 +74,21 @@ interface Frame {
 }
 
 export function analyzePython(text: string, opts: AnalyzeOptions = {}): PythonAnalysis {
-  const parsed = parsePython(text);
+  const brackets = bracketDepth(text);
+  if (brackets > MAX_BRACKET_DEPTH) return unparsed(`brackets nested ${brackets} deep (Python accepts ${MAX_BRACKET_DEPTH})`, brackets);
+  let parsed;
+  try {
+    parsed = parsePython(text);
+  } catch (e) {
+    // The tree builder recurses; pathological shapes the bracket count misses can exhaust the stack.
+    if (e instanceof RangeError) return unparsed('the parser ran out of stack', 0);
+    throw e;
+  }
   return new PythonAnalyzer(parsed.source, opts).run(parsed.tree.topNode, parsed.errors);
+}
+
+function unparsed(reason: string, depth: number): PythonAnalysis {
+  return { behaviours: [], imports: [], sensitiveImports: [], errorLines: [], maxDepth: depth, truncated: false, unparsed: reason };
 }
 
 class PythonAnalyzer {

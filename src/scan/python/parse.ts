@@ -12,7 +12,8 @@ export interface ParsedPython {
   errors: number[];
 }
 
-const MAX_FIX_ROUNDS = 3;
+/** CPython refuses more than 200 nested brackets; deeper input also overflows the parser's tree builder. */
+export const MAX_BRACKET_DEPTH = 200;
 
 export function parsePython(text: string): ParsedPython {
   let source = text.includes('\f') ? text.replace(/\f/g, ' ') : text;
@@ -63,4 +64,33 @@ function rewriteOutsideStrings(source: string, tree: Tree): string {
   return source
     .replace(TRAILING_DOT_FLOAT, (m, digits: string, at: number) => (inSkip(at) ? m : `${digits} `))
     .replace(BARE_YIELD, (m, at: number) => (inSkip(at) ? m : '(0,0)'));
+}
+
+/** Deepest bracket nesting outside strings and comments (a cheap lexical pass, run before parsing). */
+export function bracketDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if (c === 41 || c === 93 || c === 125) {
+      if (depth > 0) depth--;
+    } else if (c === 35) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === 34 || c === 39) {
+      const q = text[i];
+      const triple = text.startsWith(q + q + q, i);
+      const close = triple ? q + q + q : q;
+      let j = i + close.length;
+      while (j < text.length && !text.startsWith(close, j)) {
+        if (text[j] === '\\') j++;
+        else if (!triple && text[j] === '\n') break;
+        j++;
+      }
+      i = j + close.length - 1;
+    }
+  }
+  return max;
 }
