@@ -242,6 +242,8 @@ export function judgeImport(module: string, name: string): ImportVerdict {
     }
     for (const p of m.split('.')) {
       if (p.startsWith('__') && DANGEROUS_DUNDERS.has(p)) consider({ kind: 'denied', category: 'traversal', matched: p, reason: `module path contains ${p}` });
+      // Vendored copies (ray.cloudpickle, pyspark.cloudpickle, joblib.externals.cloudpickle) build code too.
+      if (p === 'cloudpickle' || p === 'dill') consider({ kind: 'denied', category: 'exec', matched: `${p} (in ${m})`, reason: `${m} is a copy of ${p}, which rebuilds functions from code objects` });
     }
   }
   if (worst) return worst;

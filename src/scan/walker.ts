@@ -7,7 +7,7 @@ import { ANALYZERS, type Walk } from './analyzers/index.ts';
 import { PICKLE_NAME } from './analyzers/weights.ts';
 import { DEFAULT_LIMITS, InputScan, sha256Of, type Entry, type ScanLimits } from './context.ts';
 import type { FileReport } from './model.ts';
-import { MODEL_NAME } from './names.ts';
+import { CONFIG_NAME, MODEL_NAME } from './names.ts';
 
 
 export interface InputOptions {
@@ -74,7 +74,7 @@ async function scanEntry(entry: Entry, input: InputScan): Promise<void> {
   }
   if (!analyzer) {
     entry.row.format = sniffPlain(head);
-    if (MODEL_NAME.test(entry.name)) failUnknown(entry, input);
+    if (MODEL_NAME.test(entry.name) || CONFIG_NAME.test(entry.name)) failUnknown(entry, input);
     return;
   }
   entry.row.format = analyzer.id;
@@ -120,7 +120,7 @@ function checkExtension(entry: Entry, input: InputScan): void {
 
 function failUnknown(entry: Entry, input: InputScan): void {
   entry.row.status = 'error';
-  input.report(entry, { ruleId: 'MG-FMT-001', message: `Named like a model file ("${entry.name}"), but its content matches no format modelgate knows.` });
+  input.report(entry, { ruleId: 'MG-FMT-001', message: `Named like a model or config file ("${entry.name}"), but its content matches no format modelgate can read (or it is over the text size bound).` });
 }
 
 function sniffPlain(head: Uint8Array): string {

@@ -72,7 +72,7 @@ export const textAnalyzer: Analyzer = {
       }
     } else if (kind === 'yaml') {
       try {
-        ctx.doc = parseYaml(text, { maxAliasCount: 1000, uniqueKeys: false });
+        ctx.doc = parseYaml(text, { maxAliasCount: 1000, uniqueKeys: false, logLevel: 'silent' });
       } catch {
         ctx.doc = undefined;
       }

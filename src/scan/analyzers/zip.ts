@@ -78,7 +78,8 @@ export async function scanZip(entry: Entry, input: InputScan, walk: Parameters<A
     if (isTorchScript) reportTorchScriptCode(entry, input, dir.entries);
     return;
   }
-  entry.row.format = isNpz ? 'npz' : 'zip';
+  const isKeras = names.includes('config.json') && (names.includes('metadata.json') || names.some((n) => n.endsWith('.weights.h5')));
+  entry.row.format = isNpz ? 'npz' : isKeras ? 'keras' : 'zip';
   for (const e of dir.entries) {
     input.checkTime();
     if (e.dataOffset < 0 || e.name.endsWith('/')) continue;
