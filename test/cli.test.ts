@@ -159,3 +159,8 @@ test('parallel folder scan equals a one-thread scan', () => {
   assert.deepEqual(a, b);
   assert.ok(a.files.length >= 17);
 });
+
+test('the README documents every rule of the catalogue', () => {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  for (const r of RULES) assert.ok(readme.includes(`| ${r.id} |`), `${r.id} missing from the README rules table`);
+});
