@@ -276,3 +276,10 @@ test('a syntax error in a notebook cell does not hide the other cells', async ()
   assert.ok(ids.includes('MG-PY-002 high'), ids.join());
   assert.ok(ids.includes('MG-PY-007 medium'), ids.join());
 });
+
+test('a truncated notebook fails closed (its code could not be analysed)', async () => {
+  const nb = JSON.stringify({ cells: [{ cell_type: 'code', source: 'import os\nos.system("x")' }], nbformat: 4 });
+  const rows = await scanSource(new BufferSource(Buffer.from(nb.slice(0, nb.length - 20))), 'x.ipynb', { hash: false });
+  assert.equal(rows[0].status, 'error');
+  assert.deepEqual(rows[0].findings.map((f) => f.ruleId), ['MG-PY-007']);
+});

@@ -157,6 +157,17 @@ test('in archives, the finding follows the members whatever their order', async 
   }
 });
 
+test('an archive with thousands of Python members and a config stays fast', async () => {
+  const members: Array<[string, string]> = [['repo/config.json', JSON.stringify({ auto_map: { AutoModel: 'modeling_m.M' } })]];
+  for (let i = 0; i < 2000; i++) members.push([`repo/mod_${i}.py`, `import torch\nX${i} = torch.zeros(${i})\n`]);
+  members.push(['repo/modeling_m.py', BENIGN_MODEL], ['repo/layers.py', LAYERS]);
+  const t0 = Date.now();
+  const rows = await scanSource(new BufferSource(storedZip(members)), 'big.zip', { hash: false });
+  const [f] = rc(rows.find((r) => r.path.endsWith('config.json'))!.findings);
+  assert.equal(f.severity, 'medium');
+  assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
+});
+
 test('hostile configs: huge auto_map and deep nesting end quickly', async () => {
   const auto_map: Record<string, string> = {};
   for (let i = 0; i < 50_000; i++) auto_map[`K${i}`] = `modeling_${i}.M`;

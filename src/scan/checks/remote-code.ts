@@ -37,8 +37,13 @@ const pythonCheck: TextCheck = {
 
 const notebookCheck: TextCheck = {
   id: 'notebook',
-  applies: (ctx) => ctx.kind === 'notebook' && ctx.doc !== undefined,
+  applies: (ctx) => ctx.kind === 'notebook',
   run(ctx) {
+    if (ctx.doc === undefined) {
+      ctx.entry.row.status = 'error';
+      ctx.input.report(ctx.entry, { ruleId: 'MG-PY-007', message: 'This notebook is not valid JSON (truncated or corrupted); its code cells were not analysed.', evidence: { parsed: false } });
+      return;
+    }
     const nb = notebookCode(ctx.doc);
     if (!nb) return;
     for (const s of nb.shell.slice(0, 200)) ctx.input.report(ctx.entry, toFinding(gradeShell(s), null));
@@ -109,14 +114,16 @@ const autoMapCheck: TextCheck = {
       const repos = [...new Set(remote.map((r) => r.repo!))];
       ctx.input.report(ctx.entry, {
         ruleId: 'MG-RC-002',
-        message: `${ctx.name} makes transformers download and import code from another repository (${repos.join(', ')}): ${remote.map((r) => r.ref).slice(0, 8).join(', ')}. That code is not part of this model and can change independently.`,
-        evidence: { repos, refs: remote.map((r) => `${r.key}: ${r.ref}`).slice(0, 50) },
+        message: `${ctx.name} makes transformers download and import code from another repository (${repos.map(clip).join(', ')}): ${remote.map((r) => clip(r.ref)).slice(0, 8).join(', ')}. That code is not part of this model and can change independently.`,
+        evidence: { repos: repos.map(clip), refs: remote.map((r) => clip(`${r.key}: ${r.ref}`)).slice(0, 50) },
       });
     }
-    const finding = reportAndKeep(ctx.input, ctx.entry, describeRemoteCode(ctx.name, refs, resolveFiles(refs, sourceFor(ctx))));
+    const analyses = new Map<string, PythonAnalysis>();
+    const files = resolveFiles(refs, sourceFor(ctx), analyses);
+    const finding = reportAndKeep(ctx.input, ctx.entry, describeRemoteCode(ctx.name, refs, files));
     if (ctx.entry.depth > 0 && finding) {
-      // Archive members arrive in archive order: re-judge when a module arrives after its config.
-      archiveCode(ctx.input).waiting.push({ dir: ctx.entry.path.slice(0, ctx.entry.path.length - ctx.entry.name.split('/').pop()!.length), name: ctx.name, refs, finding });
+      // Archive members arrive in archive order: re-judge when a file it waits for arrives after the config.
+      archiveCode(ctx.input).waiting.push({ dir: memberDir(ctx.entry), name: ctx.name, refs, finding, analyses, wanted: new Set(files.map((f) => f.path)) });
     }
   },
 };
@@ -155,7 +162,7 @@ interface ResolvedFile {
 }
 
 /** The referenced modules and, transitively, their relative imports. */
-function resolveFiles(refs: CodeRef[], source: CodeSource): ResolvedFile[] {
+function resolveFiles(refs: CodeRef[], source: CodeSource, analyses: Map<string, PythonAnalysis>): ResolvedFile[] {
   const files = new Map<string, ResolvedFile>();
   const queue: string[] = [];
   const want = (path: string, optional = false): void => {
@@ -172,7 +179,8 @@ function resolveFiles(refs: CodeRef[], source: CodeSource): ResolvedFile[] {
     if (text === undefined) file.state = 'pending';
     if (text == null) continue;
     file.state = 'present';
-    const analysis = analyzePython(text);
+    let analysis = analyses.get(path);
+    if (!analysis) analyses.set(path, (analysis = analyzePython(text)));
     const serious = gradePython(analysis).filter((f) => severityRank(f.severity) >= severityRank('high'));
     if (analysis.unparsed || analysis.maxDepth > MAX_TREE_DEPTH) {
       file.worst = 'high';
@@ -210,7 +218,7 @@ function describeRemoteCode(configName: string, refs: CodeRef[], files: Resolved
   const repos = [...new Set(refs.filter((r) => r.repo).map((r) => r.repo!))];
   const dangerous = files.filter((f) => f.worst);
   const list = files.map((f) => f.path);
-  const imports = [list.length ? `import ${list.join(', ')}` : '', repos.length ? `download and import code from ${repos.join(', ')}` : ''].filter(Boolean);
+  const imports = [list.length ? `import ${list.join(', ')}` : '', repos.length ? `download and import code from ${repos.map(clip).join(', ')}` : ''].filter(Boolean);
   let message = `Loading this model requires trust_remote_code=True: ${configName} auto_map makes transformers ${imports.join(' and ') || 'import code it does not name properly'}`;
   if (missing.length) message += `; ${missing.map((f) => f.path).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among the scanned files, so that code cannot be reviewed`;
   if (invalid.length) message += `; malformed reference${invalid.length > 1 ? 's' : ''}: ${invalid.map((r) => JSON.stringify(r.ref).slice(0, 80)).join(', ')}`;
@@ -219,10 +227,10 @@ function describeRemoteCode(configName: string, refs: CodeRef[], files: Resolved
   const severity: Severity = missing.length || invalid.length || repos.length || dangerous.length ? 'high' : 'medium';
   const evidence: Evidence = {
     files: list,
-    classes: refs.slice(0, 50).map((r) => `${r.key}: ${r.ref}`),
+    classes: refs.slice(0, 50).map((r) => clip(`${r.key}: ${r.ref}`)),
     missing: missing.map((f) => f.path),
   };
-  if (repos.length) evidence.repos = repos;
+  if (repos.length) evidence.repos = repos.map(clip);
   if (dangerous.length) evidence.dangerous = dangerous.map((f) => f.path);
   return { ruleId: 'MG-RC-001', severity, message, evidence };
 }
@@ -230,7 +238,7 @@ function describeRemoteCode(configName: string, refs: CodeRef[], files: Resolved
 function sourceFor(ctx: TextContext): CodeSource {
   if (ctx.entry.depth > 0) {
     const code = archiveCode(ctx.input);
-    const dir = ctx.entry.path.slice(0, ctx.entry.path.length - ctx.entry.name.split('/').pop()!.length);
+    const dir = memberDir(ctx.entry);
     return { read: (rel) => code.texts.get(dir + rel) };
   }
   if (ctx.entry.source instanceof FileSource) return diskSource(dirname(ctx.entry.source.path));
@@ -262,6 +270,9 @@ interface WaitingConfig {
   name: string;
   refs: CodeRef[];
   finding: Finding;
+  /** Analyses of the files seen so far (texts do not change), and the paths the finding depends on. */
+  analyses: Map<string, PythonAnalysis>;
+  wanted: Set<string>;
 }
 
 class ArchiveCode {
@@ -271,12 +282,21 @@ class ArchiveCode {
   add(path: string, text: string): void {
     this.texts.set(path, text);
     for (const w of this.waiting) {
-      if (!path.startsWith(w.dir)) continue;
-      const source: CodeSource = { read: (rel) => this.texts.get(w.dir + rel) };
-      const next = describeRemoteCode(w.name, w.refs, resolveFiles(w.refs, source));
+      const rel = path.startsWith(w.dir) ? path.slice(w.dir.length) : null;
+      // Only a file the finding waits for (or a package __init__ that changes how an import resolves) can change it.
+      if (rel === null || !(w.wanted.has(rel) || rel.endsWith('/__init__.py') || /^[^/]+\.py$/.test(rel))) continue;
+      const source: CodeSource = { read: (r) => this.texts.get(w.dir + r) };
+      const files = resolveFiles(w.refs, source, w.analyses);
+      w.wanted = new Set(files.map((f) => f.path));
+      const next = describeRemoteCode(w.name, w.refs, files);
       Object.assign(w.finding, { message: next.message, severity: next.severity, evidence: next.evidence });
     }
   }
+}
+
+/** `outer.zip!repo/` for the member `outer.zip!repo/config.json`. */
+function memberDir(entry: Entry): string {
+  return entry.path.slice(0, entry.path.length - (entry.name.split('/').pop() ?? '').length);
 }
 
 const ARCHIVES = new WeakMap<InputScan, ArchiveCode>();
@@ -295,6 +315,11 @@ function reportAndKeep(input: InputScan, entry: Entry, f: FindingInput): Finding
 }
 
 // ---- helpers --------------------------------------------------------------------------------
+
+/** Config strings are attacker-controlled: bounded before they reach a message or evidence. */
+function clip(s: string): string {
+  return s.length > 160 ? `${s.slice(0, 159)}…` : s;
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
