@@ -283,3 +283,12 @@ test('a truncated notebook fails closed (its code could not be analysed)', async
   assert.equal(rows[0].status, 'error');
   assert.deepEqual(rows[0].findings.map((f) => f.ruleId), ['MG-PY-007']);
 });
+
+test('a file with thousands of flagged functions gives a bounded number of findings', () => {
+  const src = 'import os\n' + Array.from({ length: 3000 }, (_, i) => `def f${i}(p):\n    os.remove(p)\n`).join('');
+  const findings = gradePython(analyzePython(src));
+  assert.ok(findings.length <= 101, String(findings.length));
+  const removal = findings.find((f) => f.evidence.call === 'os.remove')!;
+  assert.equal(removal.evidence.count, 3000);
+  assert.equal(removal.evidence.function, undefined);
+});

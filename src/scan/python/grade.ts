@@ -34,6 +34,8 @@ const VERB: Record<Category, (b: PyBehaviour) => string> = {
   obfuscated: (b) => `runs code ${b.detail ?? 'decoded at run time'} with ${b.name}`,
 };
 
+const MAX_GROUPS = 100;
+
 const WHEN: Record<When, string> = {
   import: 'at import time',
   function: 'inside a function (runs when it is called)',
@@ -65,20 +67,27 @@ function grade(b: PyBehaviour): { ruleId: string; severity: Severity } {
 export function gradePython(a: PythonAnalysis, opts: GradeOptions = {}): PyFinding[] {
   const where = opts.where ?? ((line: number) => ({ label: `line ${line}`, short: String(line), evidence: { line } }));
   const out: PyFinding[] = [];
-  // One finding per capability, callee and context; the evidence lists every line.
-  const groups = new Map<string, PyBehaviour[]>();
-  for (const b of a.behaviours) {
-    const key = `${b.category}\0${b.name}\0${b.when}\0${b.fn ?? ''}`;
-    const g = groups.get(key);
-    if (g) g.push(b);
-    else groups.set(key, [b]);
-  }
-  for (const list of groups.values()) {
+  // One finding per capability, callee, context and function; the evidence lists every line. A file
+  // with very many is grouped without the function, so the report stays readable.
+  const group = (byFunction: boolean) => {
+    const groups = new Map<string, PyBehaviour[]>();
+    for (const b of a.behaviours) {
+      const key = `${b.category}\0${b.name}\0${b.when}\0${byFunction ? (b.fn ?? '') : ''}`;
+      const g = groups.get(key);
+      if (g) g.push(b);
+      else groups.set(key, [b]);
+    }
+    return groups;
+  };
+  let groups = group(true);
+  if (groups.size > MAX_GROUPS) groups = group(false);
+  for (const list of [...groups.values()].slice(0, MAX_GROUPS)) {
     const b = list[0];
     const { ruleId, severity } = grade(b);
     const at = where(b.line);
     const more = list.length > 1 ? ` and ${list.length - 1} more` : '';
-    const context = b.when === 'function' && b.fn ? `inside ${b.fn}() (runs when it is called)` : WHEN[b.when];
+    const fns = new Set(list.map((x) => x.fn));
+    const context = b.when === 'function' && b.fn && fns.size === 1 ? `inside ${b.fn}() (runs when it is called)` : WHEN[b.when];
     const via = b.via ? `, because ${b.via}` : '';
     const evidence: Evidence = {
       category: b.category,
@@ -90,7 +99,7 @@ export function gradePython(a: PythonAnalysis, opts: GradeOptions = {}): PyFindi
       runs: b.when,
       code: redactSecrets(b.snippet, { bareValues: false }),
     };
-    if (b.fn) evidence.function = b.fn;
+    if (b.fn && fns.size === 1) evidence.function = b.fn;
     if (b.via) evidence.via = b.via;
     if (b.detail) evidence.detail = b.detail;
     out.push({ ruleId, severity, message: `This code ${VERB[b.category](b)} ${context}${via} (${at.label}${more}).`, from: b.from, line: b.line, evidence });
