@@ -292,3 +292,13 @@ test('a file with thousands of flagged functions gives a bounded number of findi
   assert.equal(removal.evidence.count, 3000);
   assert.equal(removal.evidence.function, undefined);
 });
+
+test('shell commands shown as evidence have their secrets masked', async () => {
+  const token = 'hf_Zq8LmN2pR4sT6vX8zB1dF3hJ5kM7nP9qRt';
+  const nb = JSON.stringify({ cells: [{ cell_type: 'code', source: `!huggingface-cli login --token ${token}` }], nbformat: 4 });
+  const rows = await scanSource(new BufferSource(Buffer.from(nb)), 'login.ipynb', { hash: false });
+  const shell = rows[0].findings.find((f) => f.ruleId === 'MG-PY-008')!;
+  assert.match(String(shell.evidence.command), /--token hf_Z…Rt$/);
+  assert.ok(rows[0].findings.some((f) => f.ruleId === 'MG-SEC-001'));
+  assert.ok(!JSON.stringify(rows).includes(token.slice(4, -2)));
+});
