@@ -108,6 +108,8 @@ export interface PickleScanResult {
   joblibArrays: number;
   /** Bytes after the last complete pickle that do not form another one. */
   trailing: { offset: number; length: number } | null;
+  /** String constants collected when `collectStrings` is set (bounded: 4096 strings, 1 MiB). */
+  strings: Array<{ offset: number; text: string }>;
   error: FormatError | LimitError | null;
 }
 
@@ -142,6 +144,8 @@ export interface PickleScanOptions {
   limits?: Partial<PickleLimits>;
   /** Follow joblib's raw array blocks after NumpyArrayWrapper (default true). */
   joblib?: boolean;
+  /** Collect string constants of at least this many characters (for secret detection); off by default. */
+  collectStrings?: number;
 }
 
 const MAX_KEPT_STRING = 4096;
@@ -180,7 +184,7 @@ function runStream(src: ByteSource, options: PickleScanOptions, fileSemantics: b
   const end = Math.min(options.end ?? src.size, src.size);
   const reader = new PickleReader(src, end, options.start ?? 0);
   reader.fileSemantics = fileSemantics;
-  const m = new Machine(reader, limits, options.joblib ?? true);
+  const m = new Machine(reader, limits, options.joblib ?? true, options.collectStrings ?? 0);
   const want = options.pickles ?? 'all';
   const result: PickleScanResult = {
     pickles: 0,
@@ -194,6 +198,7 @@ function runStream(src: ByteSource, options: PickleScanOptions, fileSemantics: b
     persistentIds: 0,
     joblibArrays: 0,
     trailing: null,
+    strings: m.strings,
     error: null,
   };
   try {
@@ -251,11 +256,21 @@ class Machine {
   private memoCount = 0;
   private proto = 0;
 
+  strings: Array<{ offset: number; text: string }> = [];
+  private stringBytes = 0;
+
   constructor(
     readonly r: PickleReader,
     readonly limits: PickleLimits,
     readonly joblib: boolean,
+    private readonly collectMin: number,
   ) {}
+
+  private collect(s: string, at: number): void {
+    if (this.strings.length >= 4096 || this.stringBytes > 1 << 20) return;
+    this.stringBytes += s.length;
+    this.strings.push({ offset: at, text: s });
+  }
 
   private fail(code: string, msg: string, offset: number): never {
     throw new FormatError(code, msg, offset);
@@ -366,8 +381,13 @@ class Machine {
           break;
         }
       }
-      if (ascii) return (buf as FastBuffer).latin1Slice(a, b);
+      if (ascii) {
+        const t = (buf as FastBuffer).latin1Slice(a, b);
+        if (this.collectMin && len >= this.collectMin) this.collect(t, at);
+        return t;
+      }
       const s = buf.toString('utf8', a, b);
+      if (this.collectMin && len >= this.collectMin) this.collect(s, at);
       if (s.includes('\ufffd') && !Buffer.from(s, 'utf8').equals(buf.subarray(a, b))) {
         this.fail('PICKLE_BAD_UTF8', 'string is not valid UTF-8', at);
       }

@@ -5,6 +5,7 @@ import { BufferSource, SliceSource, type ByteSource } from '../../formats/source
 import { LimitError } from '../../formats/errors.ts';
 import { judgeImport, isCriticalCategory, isDataTypeFactory, type DenyCategory } from '../pickle-policy.ts';
 import type { Entry, InputScan } from '../context.ts';
+import { findSecrets, redactSecrets } from '../secrets/index.ts';
 
 export interface PickleAnalysis {
   result: PickleScanResult;
@@ -39,7 +40,9 @@ export function analyzePickle(input: InputScan, entry: Entry, src: ByteSource, o
     pickles: opts.pickles ?? 'all',
     start: opts.start,
     limits: { deadline: input.deadline },
+    collectStrings: SECRET_MIN_LENGTH,
   });
+  reportSecrets(input, entry, path, result.strings);
   const allowed: string[] = [];
   for (const imp of result.imports) reportImport(input, entry, path, imp, allowed);
   if (allowed.length) {
@@ -116,10 +119,34 @@ export function analyzePickle(input: InputScan, entry: Entry, src: ByteSource, o
   return { result, incomplete: result.error !== null };
 }
 
+// Provider credentials are at least 20 characters (AKIA + 16, hf_ + 34, sk-…); shorter strings are skipped.
+const SECRET_MIN_LENGTH = 20;
+
+/** Credentials stored as string constants (a config object pickled with its API key, a tokenizer with a token). */
+function reportSecrets(input: InputScan, entry: Entry, path: string, strings: Array<{ offset: number; text: string }>): void {
+  let reported = 0;
+  for (const s of strings) {
+    // Only well-formed provider keys and private keys: a lone string has no `key = value` context.
+    for (const m of findSecrets(s.text, { bareValues: true }).filter((x) => x.kind !== 'generic-secret')) {
+      if (reported++ >= 50) return;
+      input.report(entry, {
+        ruleId: m.kind === 'private-key' ? 'MG-SEC-002' : 'MG-SEC-001',
+        severity: m.severity,
+        path,
+        offset: s.offset,
+        message: `${m.label} stored as a string constant in the pickle: ${m.masked} (${m.length} characters). Revoke it; loading the file hands it to whoever runs it.`,
+        evidence: { kind: m.kind, masked: m.masked, length: m.length },
+      });
+    }
+  }
+}
+
 function reportImport(input: InputScan, entry: Entry, path: string, imp: PickleImport, allowed: string[]): void {
   const ref = `${imp.module}.${imp.name}`;
-  const call = imp.calls > 0 ? `${ref}(${imp.args ? stripParens(imp.args) : ''})` : ref;
-  const evidence = { import: ref, opcode: imp.opcode, calls: imp.calls, args: imp.args, protocol: imp.protocol };
+  // Call arguments are shown as evidence, with any credential in them masked.
+  const args = imp.args === null ? null : redactSecrets(imp.args, { bareValues: true });
+  const call = imp.calls > 0 ? `${ref}(${args ? stripParens(args) : ''})` : ref;
+  const evidence = { import: ref, opcode: imp.opcode, calls: imp.calls, args, protocol: imp.protocol };
   if (imp.unresolved) {
     input.report(entry, {
       ruleId: 'MG-PKL-004',
