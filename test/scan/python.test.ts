@@ -302,3 +302,13 @@ test('shell commands shown as evidence have their secrets masked', async () => {
   assert.ok(rows[0].findings.some((f) => f.ruleId === 'MG-SEC-001'));
   assert.ok(!JSON.stringify(rows).includes(token.slice(4, -2)));
 });
+
+test('import-time propagation over many functions and calls is fast', () => {
+  const n = 5000;
+  const src = `import os\n${Array.from({ length: n }, (_, i) => `def f${i}():\n    f${i + 1}()\n    g()\n`).join('')}def f${n}():\n    os.system("deep")\ndef g():\n    pass\nf0()\n`;
+  const t0 = Date.now();
+  const [b] = analyzePython(src).behaviours;
+  assert.equal(b.when, 'import');
+  assert.equal(b.fn, `f${n}`);
+  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+});

@@ -242,10 +242,15 @@ class PythonAnalyzer {
       for (const cand of [`${caller}.${name}`, name, `${name}.__init__`, `${name}.__new__`, `${name}.__post_init__`]) if (this.defs.has(cand)) out.push(cand);
       return out;
     };
+    const byCaller = new Map<string, Array<{ to: string; line: number }>>();
+    for (const e of this.edges) {
+      const list = byCaller.get(e.from);
+      if (list) list.push(e);
+      else byCaller.set(e.from, [e]);
+    }
     while (queue.length > 0) {
-      const [fn, line] = queue.shift()!;
-      for (const e of this.edges) {
-        if (e.from !== fn) continue;
+      const [fn, line] = queue.pop()!;
+      for (const e of byCaller.get(fn) ?? []) {
         for (const target of resolve(fn, e.to)) {
           if (reachedBy.has(target)) continue;
           const startLine = fn === '<module>' ? e.line : line;
