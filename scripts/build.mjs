@@ -1,6 +1,9 @@
 // Bundles the CLI, the worker and the library entry with esbuild (fast start-up: one file per entry).
 import { build } from 'esbuild';
 
+import { rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true }); // no stale chunks from earlier builds
 await build({
   entryPoints: { cli: 'src/cli/main.ts', worker: 'src/scan/worker.ts', index: 'src/index.ts' },
   outdir: 'dist',
@@ -10,7 +13,7 @@ await build({
   target: 'node20',
   // Dependencies are bundled (one file loads faster than a module graph), except the WASM decoders,
   // which find their .wasm files next to their own modules.
-  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js'],
+  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js', 'protobufjs'],
   splitting: true, // lazy chunks: decoders and 7-Zip load only when needed
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',

@@ -2,7 +2,8 @@
 // protobufjs JSON descriptor); the bytes are walked by our bounded protobuf reader, which summarises
 // tensor payloads (raw_data, float_data, …) instead of reading them. No policy here: the scanner decides
 // what an external path, a custom domain or a size mismatch means.
-import protobuf from 'protobufjs/light.js';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs/light.js';
 import { LimitError } from '../errors.ts';
 import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../protobuf/index.ts';
 import { compileSchema, decodeMessage, type MessageSchema, type ProtoBytes, type ProtoPayload } from '../protobuf/schema.ts';
@@ -122,7 +123,9 @@ let schema: MessageSchema | null = null;
 
 function modelSchema(): MessageSchema {
   if (schema) return schema;
-  const root = protobuf.Root.fromJSON(ONNX_SCHEMA_JSON as unknown as protobuf.INamespace);
+  // Loaded on first use: protobufjs costs start-up time that scans without ONNX should not pay.
+  const protobuf = createRequire(import.meta.url)('protobufjs/light.js') as typeof Protobuf;
+  const root = protobuf.Root.fromJSON(ONNX_SCHEMA_JSON as unknown as Protobuf.INamespace);
   const type = (name: string) => root.lookupType(`onnx.${name}`);
   // Fields newer than the vendored ONNX 1.12 schema that can carry nodes or change op resolution:
   // without them, a function's default attribute graphs would be skipped as unknown fields.

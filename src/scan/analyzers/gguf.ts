@@ -3,7 +3,6 @@
 import { FormatError } from '../../formats/errors.ts';
 import { GGUF_VALUE_TYPES, isGguf, parseGguf, type GgufProblem } from '../../formats/gguf/index.ts';
 import type { Entry, InputScan } from '../context.ts';
-import { reportTemplate } from '../templates.ts';
 import type { Analyzer } from './types.ts';
 
 /** `tokenizer.chat_template` and its named variants (`tokenizer.chat_template.tool_use`…). */
@@ -28,6 +27,8 @@ export const ggufAnalyzer: Analyzer = {
     const info = parseGguf(entry.source, { maxHeaderBytes: input.limits.maxHeaderBytes, tick: () => input.checkTime() });
     // Templates first: metadata read before a break is still what a lenient loader would render.
     const templates: string[] = [];
+    // The Jinja parser loads only when a GGUF file is scanned.
+    const { reportTemplate } = await import('../templates.ts');
     for (const kv of info.kvs) {
       if (!TEMPLATE_KEY.test(kv.key)) continue;
       if (typeof kv.value !== 'string') {

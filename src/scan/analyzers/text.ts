@@ -1,17 +1,10 @@
 // Text entries: configs (JSON/YAML), Python, notebooks, Jinja templates, model cards and other text.
 // Decoded and parsed once; then every registered text check runs over it (templates, Keras/Hydra
 // configs, remote code, secrets). Content decides it is text; the name picks the parser.
-import { parse as parseYaml } from 'yaml';
 import { readAll } from '../../formats/source.ts';
-import { kerasHydraChecks } from '../checks/keras-hydra.ts';
-import { remoteCodeChecks } from '../checks/remote-code.ts';
-import { secretsChecks } from '../checks/secrets.ts';
-import { templatesChecks } from '../checks/templates.ts';
-import type { TextCheck, TextContext, TextKind } from '../checks/types.ts';
+import type { TextContext, TextKind } from '../checks/types.ts';
 import type { Analyzer } from './types.ts';
 import { MODEL_NAME } from '../names.ts';
-
-export const TEXT_CHECKS: readonly TextCheck[] = [...templatesChecks, ...kerasHydraChecks, ...remoteCodeChecks, ...secretsChecks];
 
 /** Larger text files are listed but not read (model repositories' text is configs and code). */
 const MAX_TEXT_BYTES = 32 << 20;
@@ -59,6 +52,8 @@ export const textAnalyzer: Analyzer = {
   // A file that claims a binary model format is not read as text: it fails closed in the walker.
   detect: (head, entry) => entry.source.size <= MAX_TEXT_BYTES && !MODEL_NAME.test(entry.name) && looksLikeText(head),
   async analyze(entry, input) {
+    // The checks (Python parser, Jinja parser, YAML) load on the first text file, not at start-up.
+    const { TEXT_CHECKS, parseYaml } = await import('../checks/index.ts');
     const text = Buffer.from(readAll(entry.source)).toString('utf8');
     const name = (entry.name.split('/').pop() ?? entry.name).toLowerCase();
     const kind = textKind(name, text);
