@@ -4,6 +4,14 @@ import { ModelgateError } from '../scan/model.ts';
 import { VERSION } from '../version.ts';
 import { registerScan } from './scan.ts';
 import { registerRules } from './rules.ts';
+import { registerHash } from './hash.ts';
+import { registerSign } from './sign.ts';
+import { registerVerify } from './verify.ts';
+import { registerFetch } from './fetch.ts';
+import { registerMirror } from './mirror.ts';
+import { registerLicense } from './license.ts';
+import { registerCard } from './card.ts';
+import { registerSbom } from './sbom.ts';
 
 const program = new Command('modelgate')
   .description('Inspect, prove and govern ML model artifacts without ever loading them.')
@@ -14,6 +22,14 @@ const program = new Command('modelgate')
 
 registerScan(program);
 registerRules(program);
+registerHash(program);
+registerSign(program);
+registerVerify(program);
+registerFetch(program);
+registerMirror(program);
+registerLicense(program);
+registerCard(program);
+registerSbom(program);
 
 async function main(): Promise<void> {
   await program.parseAsync(process.argv);

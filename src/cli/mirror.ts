@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** `modelgate mirror` (not yet available). */
+export function registerMirror(program: Command): void {
+  void program;
+}

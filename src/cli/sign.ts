@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** `modelgate sign` (not yet available). */
+export function registerSign(program: Command): void {
+  void program;
+}
