@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs/light.js';
 import { LimitError } from '../errors.ts';
-import { ProtoReader, WIRE_LEN, WIRE_VARINT } from '../protobuf/index.ts';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT, varintAt } from '../protobuf/index.ts';
 import { compileSchema, decodeMessage, type MessageSchema, type ProtoBytes, type ProtoPayload } from '../protobuf/schema.ts';
 import type { ByteSource } from '../source.ts';
 import { ONNX_SCHEMA_JSON } from './schema.generated.ts';
@@ -195,16 +195,6 @@ export function looksLikeOnnx(head: Uint8Array, size: number, namedOnnx: boolean
   return fields >= 2 || (fields === 1 && p === size);
 }
 
-function varintAt(b: Uint8Array, p: number): { value: number; next: number } | null {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 10 && p < b.length; i++, p++) {
-    value += (b[p] & 0x7f) * mul;
-    mul *= 128;
-    if ((b[p] & 0x80) === 0) return { value, next: p + 1 };
-  }
-  return null;
-}
 
 /** Where a graph sits in the model, for messages: "graph", "graph/node[3 Loop].body", "function local.Foo". */
 export interface OnnxGraphSite {

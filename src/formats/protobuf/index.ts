@@ -272,3 +272,15 @@ export function isWellFormed(r: ProtoReader, start: number, end: number): boolea
     throw e;
   }
 }
+
+/** A varint at `p` of an in-memory head (for content sniffing), or null when it does not end in 10 bytes. */
+export function varintAt(b: Uint8Array, p: number): { value: number; next: number } | null {
+  let value = 0;
+  let mul = 1;
+  for (let i = 0; i < 10 && p < b.length; i++, p++) {
+    value += (b[p] & 0x7f) * mul;
+    mul *= 128;
+    if ((b[p] & 0x80) === 0) return { value, next: p + 1 };
+  }
+  return null;
+}

@@ -5,7 +5,7 @@
 // tensor.proto; keras/protobuf/saved_metadata.proto). Only what a scan needs is kept: op names, node
 // inputs, string constants, asset file names and Keras metadata JSON; tensor contents are skipped.
 import { FormatError } from '../errors.ts';
-import { ProtoReader, WIRE_LEN, WIRE_VARINT, type FieldCursor } from '../protobuf/index.ts';
+import { ProtoReader, WIRE_LEN, WIRE_VARINT, varintAt, type FieldCursor } from '../protobuf/index.ts';
 import type { ByteSource } from '../source.ts';
 
 export interface TfAttr {
@@ -333,13 +333,3 @@ function topFields(head: Uint8Array, size: number): TopField[] | null {
   return out;
 }
 
-function varintAt(b: Uint8Array, p: number): { value: number; next: number } | null {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 10 && p < b.length; i++, p++) {
-    value += (b[p] & 0x7f) * mul;
-    mul *= 128;
-    if ((b[p] & 0x80) === 0) return { value, next: p + 1 };
-  }
-  return null;
-}
