@@ -80,7 +80,7 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
     }
   }
   for (const a of aupOf) {
-    if (!cardSet.has(a) && !fileLicenses.has(a)) reasons.push({ decision: 'review', text: `conflict: the acceptable-use policy in the folder belongs to ${a}, which is not the model's license` });
+    if ((cardSet.size || fileLicenses.size) && !cardSet.has(a) && !fileLicenses.has(a)) reasons.push({ decision: 'review', text: `conflict: the acceptable-use policy in the folder belongs to ${a}, which is not the model's license` });
   }
 
   // 4. The expression to decide: the card's, AND every file license the card does not name.
