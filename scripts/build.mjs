@@ -13,7 +13,8 @@ await build({
   target: 'node20',
   // Dependencies are bundled (one file loads faster than a module graph), except the WASM decoders,
   // which find their .wasm files next to their own modules.
-  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js', 'protobufjs'],
+  // @cyclonedx/cyclonedx-library requires its optional XML plug-ins and reads its schemas next to itself.
+  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js', 'protobufjs', '@cyclonedx/cyclonedx-library'],
   splitting: true, // lazy chunks: decoders and 7-Zip load only when needed
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
