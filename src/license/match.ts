@@ -32,30 +32,31 @@ export function matchLicenseText(fp: TextFingerprint): TextMatch | null {
   const [best, second] = scored;
   const runnerUp = (x: (typeof scored)[number] | undefined) => (x ? { kbFile: x.t.file, score: round(x.s.jaccard) } : undefined);
   if (best) {
-    const exact = best.t.normalizedSha256 === fp.normalizedSha256;
-    if (exact || best.s.jaccard >= NEAR_THRESHOLD) {
-      return {
-        entry: best.t.entry,
-        kbFile: best.t.file,
-        kind: exact ? 'exact' : 'near',
-        score: round(best.s.jaccard),
-        containment: round(best.s.containment),
-        runnerUp: runnerUp(second),
-        diff: exact ? undefined : wordDiff(fp.tokens, best.t.tokens),
-      };
+    if (best.t.normalizedSha256 === fp.normalizedSha256) {
+      return { entry: best.t.entry, kbFile: best.t.file, kind: 'exact', score: round(best.s.jaccard), containment: round(best.s.containment), runnerUp: runnerUp(second) };
     }
-    const byContainment = [...scored].sort((a, b) => b.s.containment - a.s.containment);
-    const top = byContainment[0];
-    if (top && top.s.containment >= CONTAINS_THRESHOLD) {
+    // A KB text held (almost) in full wins over a merely similar one: an edited text still contains most of
+    // its own shingles, and a file with a license plus more (an appended policy) contains it entirely.
+    const held = scored
+      .filter((x) => x.s.containment >= CONTAINS_THRESHOLD)
+      .sort((a, b) => (a.t.role === b.t.role ? 0 : a.t.role === 'license' ? -1 : 1) || b.s.containment - a.s.containment || b.s.jaccard - a.s.jaccard);
+    const top = held[0];
+    if (top) {
+      const also = held.slice(1).filter((x) => x.t.role === 'license' && x.t.entry !== top.t.entry).map((x) => x.t.entry);
+      const next = scored.find((x) => x !== top);
       return {
         entry: top.t.entry,
         kbFile: top.t.file,
-        kind: 'contains',
+        kind: top.s.jaccard >= NEAR_THRESHOLD ? 'near' : 'contains',
         score: round(top.s.jaccard),
         containment: round(top.s.containment),
-        runnerUp: runnerUp(byContainment[1]),
+        runnerUp: runnerUp(next),
+        ...(also.length ? { alsoContains: [...new Set(also)] } : {}),
         diff: wordDiff(fp.tokens, top.t.tokens),
       };
+    }
+    if (best.s.jaccard >= NEAR_THRESHOLD) {
+      return { entry: best.t.entry, kbFile: best.t.file, kind: 'near', score: round(best.s.jaccard), containment: round(best.s.containment), runnerUp: runnerUp(second), diff: wordDiff(fp.tokens, best.t.tokens) };
     }
   }
   const normalized = fp.tokens.join(' ');

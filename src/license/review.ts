@@ -60,6 +60,12 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
       note(entry, ev);
       fileLicenses.add(entry.spdx);
     }
+    for (const id of m.alsoContains ?? []) {
+      const other = entryById(id);
+      if (!other) continue;
+      note(other, ev);
+      fileLicenses.add(other.spdx);
+    }
     if (m.kind === 'near' || m.kind === 'contains') {
       const diff = m.diff && (m.diff.added.length || m.diff.removed.length) ? ` (words added: ${m.diff.added.join(' ') || '—'}; removed: ${m.diff.removed.join(' ') || '—'})` : '';
       reasons.push({

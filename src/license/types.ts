@@ -108,6 +108,8 @@ export interface TextMatch {
   containment: number;
   /** Next best KB text and its score (how distinct the match is). */
   runnerUp?: { kbFile: string; score: number };
+  /** Other KB license texts the file also contains in full (a file holding several licenses). */
+  alsoContains?: string[];
   /** Words added/removed relative to the KB text (empty for exact). */
   diff?: { added: string[]; removed: string[] };
 }
