@@ -30,6 +30,9 @@ export interface HubServerOptions {
   failAlways?: string;
   /** Repo-relative file paths whose first download is cut after half the body. */
   cutOnce?: string[];
+  /** Repo-relative file paths whose first download sends half the body and then hangs; `onStall` is told. */
+  stallOnce?: string[];
+  onStall?: (path: string) => void;
   /** Repo-relative file paths served with one byte changed (the listing keeps the true digests). */
   tamper?: string[];
   /** When set, API and resolve requests without `Authorization: Bearer <token>` get 401. */
@@ -80,6 +83,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
   const failOnce = [...(opts.failOnce ?? [])];
   const cut = new Set(opts.cutOnce ?? []);
   const tamper = new Set(opts.tamper ?? []);
+  const stall = new Set(opts.stallOnce ?? []);
   const repos = new Map<string, RepoFile[]>();
   const commitOf = (repo: string) => createHash('sha1').update(`commit of ${repo}`).digest('hex');
   const repo = (name: string) => {
@@ -133,6 +137,11 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       cut.delete(f.path);
       res.write(slice.subarray(0, slice.length >> 1), () => res.socket?.destroy());
       return;
+    }
+    if (stall.has(f.path)) {
+      stall.delete(f.path);
+      res.write(slice.subarray(0, slice.length >> 1), () => opts.onStall?.(f.path));
+      return; // never ends; closed with the server
     }
     res.end(slice);
   };

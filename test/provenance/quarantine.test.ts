@@ -1,0 +1,105 @@
+// The content-addressed store: blobs appear under their final name only after verification; a killed
+// download leaves nothing there and resumes later; manifests are named by the SHA-256 of their bytes.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ContentStore, buildManifest, gitBlobSha1, lfsPointer } from '../../src/provenance/quarantine/index.ts';
+import { fetchSource } from '../../src/provenance/sources/index.ts';
+import { ModelgateError } from '../../src/scan/model.ts';
+import { FIXTURES } from '../helpers/scan.ts';
+import { startHubServer } from '../helpers/hub-server.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mg-quarantine-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+let n = 0;
+const fresh = () => new ContentStore(join(tmp, `s${n++}`));
+
+test('git blob SHA-1 is computed as git does (known vectors)', () => {
+  // `git hash-object` of an empty file and of "hello\n".
+  assert.equal(gitBlobSha1(Buffer.alloc(0)), 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391');
+  assert.equal(gitBlobSha1(Buffer.from('hello\n')), 'ce013625030ba8dba906f756967f9e9ca394464a');
+  assert.match(lfsPointer('a'.repeat(64), 5), /^version https:\/\/git-lfs.github.com\/spec\/v1\noid sha256:a{64}\nsize 5\n$/);
+});
+
+test('a verified blob is renamed into blobs/sha256/ab/cdef…; the git SHA-1 index finds it', async () => {
+  const s = fresh();
+  const data = Buffer.from('weights!');
+  const w = await s.begin('k1', data.length);
+  await w.write(data.subarray(0, 3));
+  assert.equal(existsSync(s.blobPath(sha256(data))), false, 'not under its final name while written');
+  await w.write(data.subarray(3));
+  const d = await w.commit({ sha256: sha256(data), gitSha1: gitBlobSha1(data), size: data.length }, 'x.bin');
+  assert.deepEqual(d, { sha256: sha256(data), gitSha1: gitBlobSha1(data), size: data.length });
+  const p = join(s.root, 'blobs/sha256', d.sha256.slice(0, 2), d.sha256.slice(2));
+  assert.deepEqual(readFileSync(p), data);
+  assert.equal(s.sha256ForGitSha1(gitBlobSha1(data)), d.sha256);
+  assert.deepEqual(readdirSync(join(s.root, 'tmp')), []);
+});
+
+test('a mismatch deletes the partial file and names the file, expectation and fact', async () => {
+  const s = fresh();
+  const w = await s.begin('k2', 3);
+  await w.write(Buffer.from('abd'));
+  await assert.rejects(w.commit({ sha256: sha256('abc'), size: 3 }, 'dir/file.bin'), (e: unknown) => {
+    assert.ok(e instanceof ModelgateError && e.code === 'DIGEST_MISMATCH');
+    assert.match(e.message, new RegExp(`^dir/file.bin: expected sha256 ${sha256('abc')}, got ${sha256('abd')}`));
+    return true;
+  });
+  const w2 = await s.begin('k3', 4);
+  await w2.write(Buffer.from('abc'));
+  await assert.rejects(w2.commit({ sha256: sha256('abc'), size: 4 }, 'short.bin'), /short.bin: expected size 4, got 3/);
+  assert.deepEqual(readdirSync(join(s.root, 'tmp')), []);
+  assert.deepEqual(readdirSync(join(s.root, 'blobs/sha256')), []);
+});
+
+test('manifests are stored under the SHA-256 of their bytes and re-checked when read', async () => {
+  const s = fresh();
+  const m = buildManifest({ type: 'local-folder', uri: '/x', path: '/x' }, [{ path: 'b', size: 1, sha256: 'b'.repeat(64), gitBlobSha1: 'c'.repeat(40) }, { path: 'a', size: 2, sha256: 'a'.repeat(64), gitBlobSha1: 'd'.repeat(40) }], new Date('2026-01-02T03:04:05Z'));
+  assert.deepEqual(m.files.map((f) => f.path), ['a', 'b'], 'files sorted by path');
+  assert.deepEqual(m.totals, { files: 2, bytes: 3 });
+  const put = s.putManifest(m);
+  assert.equal(put.digest, `sha256:${sha256(readFileSync(put.path))}`);
+  assert.deepEqual(s.getManifest(put.digest).manifest, m);
+  assert.deepEqual(s.listManifests(), [put.digest]);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(put.path, readFileSync(put.path, 'utf8').replace('"a"', '"z"'));
+  assert.throws(() => s.getManifest(put.digest), /DIGEST_MISMATCH|expected sha256/);
+});
+
+test('a killed download leaves no blob under its final name, and the next fetch resumes from the partial', async () => {
+  const HUB = `${FIXTURES}/hub`;
+  const model = readFileSync(`${HUB}/acme/tiny-model/model.safetensors`);
+  let stalled: () => void = () => undefined;
+  const stalledP = new Promise<void>((ok) => (stalled = ok));
+  const hub = await startHubServer({ root: HUB, stallOnce: ['model.safetensors'], onStall: () => stalled() });
+  const storeDir = join(tmp, 'killed');
+  try {
+    const commit = hub.commitOf('acme/tiny-model');
+    // A separate process runs the fetch (through tsx, from source) and is killed mid-download.
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = `import { fetchSource } from ${JSON.stringify(`${root}src/provenance/sources/index.ts`)};
+      await fetchSource(${JSON.stringify(`hf://acme/tiny-model@${commit}`)}, { store: ${JSON.stringify(storeDir)}, endpoint: ${JSON.stringify(hub.url)}, concurrency: 1 });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise<void>((ok) => child.on('exit', () => ok()));
+    await stalledP;
+    const part = join(storeDir, 'tmp', `sha256-${sha256(model)}.part`);
+    for (let i = 0; i < 100 && (!existsSync(part) || statSync(part).size < model.length >> 1); i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal(statSync(part).size, model.length >> 1, 'half of the body reached the partial file');
+    assert.equal(existsSync(join(storeDir, 'blobs/sha256', sha256(model).slice(0, 2), sha256(model).slice(2))), false, 'no blob under the final name');
+    assert.equal(existsSync(join(storeDir, 'manifests/sha256')) && readdirSync(join(storeDir, 'manifests/sha256')).length, 0);
+    const r = await fetchSource(`hf://acme/tiny-model@${commit}`, { store: storeDir, endpoint: hub.url, http: { retryBaseMs: 5 } });
+    assert.ok(hub.requests.some((q) => q.server === 'cdn' && q.range === `bytes=${model.length >> 1}-`), 'resumed with Range');
+    assert.equal(r.manifest.files.find((f) => f.path === 'model.safetensors')!.sha256, sha256(model));
+    assert.deepEqual(readdirSync(join(storeDir, 'tmp')), []);
+  } finally {
+    await hub.close();
+  }
+});
