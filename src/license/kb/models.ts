@@ -11,9 +11,9 @@ const LLAMA_THRESHOLD = (v: string) => ({
   clause: c('§2 Additional Commercial Terms', `If, on the ${v} version release date, the monthly active users … is greater than 700 million monthly active users in the preceding calendar month, you must request a license from Meta`),
 });
 
-function llamaObligations(opts: { version: string; notice: string; builtWith?: string; prefix?: string; outputsToo?: boolean; improveOther?: boolean; eu?: boolean; aupSection?: string }): Ob[] {
+function llamaObligations(opts: { version: string; notice: string; copyQuote?: string; builtWith?: string; prefix?: string; outputsToo?: boolean; improveOther?: boolean; eu?: boolean; aupSection?: string }): Ob[] {
   const list: Ob[] = [
-    { kind: 'redistribution', text: 'Give a copy of the license agreement with any Llama Materials (or derivatives) you distribute or make available', clause: c('§1.b.i', 'provide a copy of this Agreement with any such Llama Materials') },
+    { kind: 'redistribution', text: 'Give a copy of the license agreement with any Llama Materials (or derivatives) you distribute or make available', clause: c('§1.b.i', opts.copyQuote ?? 'provide a copy of this Agreement with any such Llama Materials') },
     { kind: 'attribution', text: `Keep this notice in a "Notice" text file in every copy distributed: "${opts.notice}"`, clause: c('§1.b.iii', opts.notice) },
     { kind: 'acceptable-use', text: `Use must comply with laws and the ${opts.version} Acceptable Use Policy (incorporated by reference; Meta may update it)`, clause: c('§1.b.iv', 'adhere to the Acceptable Use Policy for the Llama Materials') },
     { kind: 'user-threshold', text: 'Above 700 million monthly active users (on the release date, organisation and affiliates) a separate license from Meta is required', clause: LLAMA_THRESHOLD(opts.version).clause },
@@ -59,6 +59,7 @@ export const MODEL_LICENSES: readonly KbEntry[] = [
   llama('llama2', 'Llama 2', 'llama2.txt', 'llama2-use-policy.md', 'https://ai.meta.com/llama/use-policy', {
     version: 'Llama 2',
     notice: 'Llama 2 is licensed under the LLAMA 2 Community License, Copyright (c) Meta Platforms, Inc. All Rights Reserved.',
+    copyQuote: 'you shall provide a copy of this Agreement to such third party',
     improveOther: true,
   }),
   llama('llama3', 'Meta Llama 3', 'llama3.txt', 'llama3-use-policy.md', 'https://llama.meta.com/llama3/use-policy', {
