@@ -127,7 +127,7 @@ function renderFetch(r: FetchResult): string {
     ...(m.resolvedCommit ? [`commit    ${m.resolvedCommit}${m.source.type === 'hf' && m.source.floating ? ` (resolved from "${m.source.requestedRevision}")` : ''}`] : []),
     `manifest  ${r.manifestDigest}`,
     `store     ${r.store}`,
-    `files     ${m.totals.files} (${m.totals.bytes} bytes)${r.reused ? ', already in quarantine: nothing downloaded' : `, ${r.downloaded.files} downloaded (${r.downloaded.bytes} bytes)`}`,
+    `files     ${m.totals.files} (${m.totals.bytes} bytes)${r.reused ? ', already in quarantine: nothing fetched' : `, ${r.downloaded.files} new in quarantine (${r.downloaded.bytes} bytes)`}`,
     '',
   ];
   const w = Math.max(4, ...m.files.map((f) => String(f.size).length));

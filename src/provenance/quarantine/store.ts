@@ -208,6 +208,11 @@ export class BlobWriter {
     this.offset += chunk.length;
   }
 
+  /** SHA-256 of the bytes written so far (does not end the hash). */
+  peekSha256(): string {
+    return this.s256.copy().digest('hex');
+  }
+
   /** Throws away what was written (a server answered a Range request with the whole file). */
   async reset(): Promise<void> {
     await this.fh!.truncate(0);

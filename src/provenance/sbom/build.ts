@@ -13,6 +13,7 @@ import type { FileReport, ScanReport, Severity } from '../../scan/index.ts';
 import { maxSeverity } from '../../scan/index.ts';
 import { hashFile } from '../../scan/hash.ts';
 import { VERSION } from '../../version.ts';
+import { reviewLicense } from '../../license/index.ts';
 import type { CdxComponentJson, CdxModelCard, MlBom } from './types.ts';
 
 export interface SbomOptions {
@@ -23,14 +24,37 @@ export interface SbomOptions {
   /** Worker threads for the scan (default 1). */
   jobs?: number;
   /**
-   * Licenses of the model, when a caller has reviewed them (e.g. src/license). Default: the model card's
-   * `license` / `license_name` / `license_link` front matter.
+   * Licenses of the model as decided by the caller. Default: the license review of a folder
+   * (`reviewLicense`: card front matter and LICENSE/NOTICE texts matched against the knowledge base),
+   * else the card's `license` / `license_name` / `license_link` (or GGUF `general.license`).
    */
   licenses?: LicenseEntry[];
 }
 
-/** One license of the model: an SPDX id, or a named license (a model license such as `llama3`). */
-export type LicenseEntry = { spdx: string; url?: string } | { name: string; url?: string };
+/** One license of the model: an SPDX id, a named license (`llama3`, `LicenseRef-…`), or an SPDX expression. */
+export type LicenseEntry = { spdx: string; url?: string } | { name: string; url?: string } | { expression: string };
+
+interface ReviewedLicenses {
+  entries: LicenseEntry[];
+  properties: Array<[string, string]>;
+}
+
+/** Licenses from the license review of a folder; null when it found none (the card's fields are used then). */
+export function licensesFromReview(path: string, card: ModelCardRecord): ReviewedLicenses | null {
+  if (!statSync(path).isDirectory()) return null; // a single weight file is not a license text
+  const review = reviewLicense(path, { use: 'internal' });
+  if (review.licenses.length === 0) return null;
+  const link = card.license.licenseLink?.value;
+  const props: Array<[string, string]> = [];
+  if (review.expression) props.push(['modelgate:license:expression', review.expression]);
+  for (const l of review.licenses) props.push([`modelgate:license:${l.spdx}:category`, l.category]);
+  for (const ev of review.evidence) if (ev.sha256) props.push([`modelgate:license:file:${ev.file}:sha256`, ev.sha256]);
+  const compound = review.expression !== null && /\s(AND|OR|WITH)\s/.test(review.expression);
+  const entries: LicenseEntry[] = compound
+    ? [{ expression: review.expression! }]
+    : review.licenses.map((l) => (CDX.SPDX.isSupportedSpdxId(l.spdx) ? { spdx: l.spdx } : { name: l.spdx.startsWith('LicenseRef-') ? l.name : l.spdx, ...(link ? { url: link } : {}) }));
+  return { entries, properties: props };
+}
 
 export interface SbomResult {
   bom: MlBom;
@@ -108,10 +132,13 @@ export async function buildSbom(path: string, options: SbomOptions = {}): Promis
   );
 
   const model = new CDX.Models.Component(CDX.Enums.ComponentType.MachineLearningModel, card.name, { bomRef: MODEL_REF });
-  for (const l of options.licenses ?? licensesFromCard(card)) {
-    if ('spdx' in l) model.licenses.add(new CDX.Models.SpdxLicense(l.spdx, l.url ? { url: l.url } : {}));
+  const reviewed = options.licenses ? null : licensesFromReview(path, card);
+  for (const l of options.licenses ?? reviewed?.entries ?? licensesFromCard(card)) {
+    if ('expression' in l) model.licenses.add(new CDX.Models.LicenseExpression(l.expression));
+    else if ('spdx' in l) model.licenses.add(new CDX.Models.SpdxLicense(l.spdx, l.url ? { url: l.url } : {}));
     else model.licenses.add(new CDX.Models.NamedLicense(l.name, l.url ? { url: l.url } : {}));
   }
+  for (const [name, value] of reviewed?.properties ?? []) model.properties.add(prop(name, value));
   if (card.license.license) model.properties.add(prop('modelgate:license:declared', card.license.license.value.join(', ')));
 
   // The scanner's verdict for the model as a whole and its format inventory.

@@ -45,6 +45,7 @@ export interface FetchResult {
   store: string;
   /** An identical version was already in the store; nothing was written. */
   reused: boolean;
+  /** Blobs this call added to the store (downloaded or copied); 0 when everything was already there. */
   downloaded: { files: number; bytes: number };
 }
 
@@ -220,6 +221,8 @@ async function fetchLocal(spec: string, store: ContentStore, opts: FetchOptions)
   } else throw new ModelgateError('SOURCE_TYPE', `${spec}: not a regular file or folder`);
   const files: ManifestFile[] = [];
   let done = 0;
+  const added = { files: 0, bytes: 0 };
+  const known = new Set<string>();
   for (const f of list) {
     const writer = await store.begin(`local-${randomBytes(8).toString('hex')}`, f.size);
     try {
@@ -234,11 +237,17 @@ async function fetchLocal(spec: string, store: ContentStore, opts: FetchOptions)
       throw new ModelgateError('READ_ERROR', `${f.abs}: ${(err as Error).message}`);
     }
     // The size seen when listing must hold: a file that changed while copied is refused.
+    const digestNow = writer.peekSha256();
+    if (store.hasBlob(digestNow, f.size)) known.add(digestNow);
     const d = await writer.commit({ size: f.size }, f.abs);
+    if (!known.has(d.sha256)) {
+      added.files++;
+      added.bytes += d.size;
+    }
     files.push({ path: f.rel, size: d.size, sha256: d.sha256, gitBlobSha1: d.gitSha1 });
     done++;
   }
-  return finish(store, `local:${root}`, source, files, opts, { files: 0, bytes: 0 });
+  return finish(store, `local:${root}`, source, files, opts, added);
 }
 
 function walk(dir: string, root: string, storeRoot: string, out: { abs: string; rel: string; size: number }[]): void {
