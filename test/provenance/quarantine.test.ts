@@ -58,6 +58,19 @@ test('a mismatch deletes the partial file and names the file, expectation and fa
   assert.deepEqual(readdirSync(join(s.root, 'blobs/sha256')), []);
 });
 
+test('one writer per partial file: a live lock refuses a second writer, a dead one is taken over', async () => {
+  const s = fresh();
+  const w = await s.begin('k4', 3);
+  await assert.rejects(s.begin('k4', 3), (e: unknown) => e instanceof ModelgateError && e.code === 'STORE_BUSY' && e.message.includes(`pid ${process.pid}`));
+  await w.abort(false);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(s.root, 'tmp', 'k5.lock'), '2147483646'); // no such process
+  const w2 = await s.begin('k5', 1);
+  await w2.write(Buffer.from('x'));
+  await w2.commit({ size: 1 }, 'x');
+  assert.deepEqual(readdirSync(join(s.root, 'tmp')), []);
+});
+
 test('manifests are stored under the SHA-256 of their bytes and re-checked when read', async () => {
   const s = fresh();
   const m = buildManifest({ type: 'local-folder', uri: '/x', path: '/x' }, [{ path: 'b', size: 1, sha256: 'b'.repeat(64), gitBlobSha1: 'c'.repeat(40) }, { path: 'a', size: 2, sha256: 'a'.repeat(64), gitBlobSha1: 'd'.repeat(40) }], new Date('2026-01-02T03:04:05Z'));
@@ -93,6 +106,7 @@ test('a killed download leaves no blob under its final name, and the next fetch 
     child.kill('SIGKILL');
     await exited;
     assert.equal(statSync(part).size, model.length >> 1, 'half of the body reached the partial file');
+    assert.ok(existsSync(part.replace(/\.part$/, '.lock')), 'the killed writer left its lock');
     assert.equal(existsSync(join(storeDir, 'blobs/sha256', sha256(model).slice(0, 2), sha256(model).slice(2))), false, 'no blob under the final name');
     assert.equal(existsSync(join(storeDir, 'manifests/sha256')) && readdirSync(join(storeDir, 'manifests/sha256')).length, 0);
     const r = await fetchSource(`hf://acme/tiny-model@${commit}`, { store: storeDir, endpoint: hub.url, http: { retryBaseMs: 5 } });

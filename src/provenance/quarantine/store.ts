@@ -74,8 +74,15 @@ export class ContentStore {
    */
   async begin(key: string, expectedSize?: number): Promise<BlobWriter> {
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(key)) throw new ModelgateError('STORE_KEY', `invalid partial-download key "${key}"`);
-    const w = new BlobWriter(this, join(this.root, 'tmp', `${key}.part`), expectedSize);
-    await w.open();
+    const lock = join(this.root, 'tmp', `${key}.lock`);
+    takeLock(lock, key);
+    const w = new BlobWriter(this, join(this.root, 'tmp', `${key}.part`), expectedSize, lock);
+    try {
+      await w.open();
+    } catch (e) {
+      rmSync(lock, { force: true });
+      throw e;
+    }
     return w;
   }
 
@@ -175,6 +182,7 @@ export class BlobWriter {
     private readonly store: ContentStore,
     readonly partPath: string,
     private readonly expectedSize: number | undefined,
+    private readonly lockPath: string,
   ) {}
 
   async open(): Promise<void> {
@@ -242,10 +250,15 @@ export class BlobWriter {
     if (expect.gitSha1 !== undefined && expect.gitSha1.toLowerCase() !== gitSha1) problems.push(`expected git blob sha1 ${expect.gitSha1.toLowerCase()}, got ${gitSha1}`);
     if (problems.length) {
       rmSync(this.partPath, { force: true });
+      rmSync(this.lockPath, { force: true });
       throw new ModelgateError('DIGEST_MISMATCH', `${label}: ${problems.join('; ')} — refused, nothing kept`);
     }
     const d = { sha256, gitSha1, size: this.offset };
-    this.store.adopt(this.partPath, d);
+    try {
+      this.store.adopt(this.partPath, d);
+    } finally {
+      rmSync(this.lockPath, { force: true });
+    }
     return d;
   }
 
@@ -256,7 +269,36 @@ export class BlobWriter {
       this.fh = undefined;
     }
     if (!keepPartial) rmSync(this.partPath, { force: true });
+    rmSync(this.lockPath, { force: true });
   }
+}
+
+/**
+ * One writer per partial file: a lock file holds the writer's pid. A lock whose process is gone (a
+ * killed fetch) is taken over; a live one means another fetch is writing the same file right now.
+ */
+function takeLock(lock: string, key: string): void {
+  for (let i = 0; i < 2; i++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    let alive = false;
+    if (Number.isSafeInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) throw new ModelgateError('STORE_BUSY', `another modelgate process (pid ${pid}) is writing ${key} into this store; try again when it is done`);
+    rmSync(lock, { force: true });
+  }
+  throw new ModelgateError('STORE_BUSY', `cannot lock ${lock}`);
 }
 
 function assertHex(v: string, re: RegExp, what: string): void {
