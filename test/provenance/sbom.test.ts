@@ -60,7 +60,11 @@ test('tiny Llama fine-tune: modelCard, named license, pedigree, hashes, scan fac
   assert.equal(bom.metadata?.tools?.components?.[0].name, 'modelgate');
   const m = model(bom);
   assert.equal(m.name, 'tiny-llama-ft');
-  assert.deepEqual(m.licenses, [{ license: { name: 'llama3', url: 'LICENSE' } }]);
+  // From the license review: the knowledge-base entry behind `license: other` + `license_name: llama3`.
+  assert.deepEqual(m.licenses, [{ license: { name: 'Meta Llama 3 Community License Agreement', url: 'LICENSE' } }]);
+  assert.equal(prop(m, 'modelgate:license:expression'), 'LicenseRef-llama3');
+  assert.equal(prop(m, 'modelgate:license:LicenseRef-llama3:category'), 'model-community');
+  assert.equal(prop(m, 'modelgate:license:declared'), 'other');
 
   const mc = m.modelCard!;
   assert.equal(mc.modelParameters?.task, 'text-generation');
@@ -100,7 +104,11 @@ test('licenses: Hub ids become SPDX ids, model licenses and "other" become named
   const spdx = await buildSbom(`${CORPUS}/hf_model_bert`, FIXED);
   assert.deepEqual(model(spdx.bom).licenses, [{ license: { id: 'Apache-2.0' } }]);
   const llama = await buildSbom(`${CARD}/llama3-8b-instruct`, FIXED);
-  assert.deepEqual(model(llama.bom).licenses, [{ license: { name: 'llama3' } }]);
+  assert.deepEqual(model(llama.bom).licenses, [{ license: { name: 'Meta Llama 3 Community License Agreement' } }]);
+  // A single GGUF file: not a license text; the card's general.license is used.
+  const ggufFile = join(tempDir(t), 'm.gguf');
+  writeFileSync(ggufFile, gguf([{ key: 'general.license', type: GT.STRING, value: 'apache-2.0' }]));
+  assert.deepEqual(model((await buildSbom(ggufFile, FIXED)).bom).licenses, [{ license: { id: 'Apache-2.0' } }]);
 
   const dir = tempDir(t);
   const card = (fm: string) => {

@@ -52,7 +52,12 @@ export function licensesFromReview(path: string, card: ModelCardRecord): Reviewe
   const compound = review.expression !== null && /\s(AND|OR|WITH)\s/.test(review.expression);
   const entries: LicenseEntry[] = compound
     ? [{ expression: review.expression! }]
-    : review.licenses.map((l) => (CDX.SPDX.isSupportedSpdxId(l.spdx) ? { spdx: l.spdx } : { name: l.spdx.startsWith('LicenseRef-') ? l.name : l.spdx, ...(link ? { url: link } : {}) }));
+    : review.licenses.map((l): LicenseEntry => {
+        const id: string = l.spdx;
+        const known: boolean = CDX.SPDX.isSupportedSpdxId(id); // a type guard on string: keep `id` a string
+        if (known) return { spdx: id };
+        return { name: id.startsWith('LicenseRef-') ? l.name : id, ...(link ? { url: link } : {}) };
+      });
   return { entries, properties: props };
 }
 
