@@ -1,5 +1,5 @@
 // Detection: the model card's front matter, license / notice / use-policy files, and SPDX expressions.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { parse as parseYaml } from 'yaml';
@@ -31,6 +31,8 @@ export interface Detection {
   cardAst: SpdxNode | null;
   /** Why the card's license could not be turned into an expression. */
   cardProblem: string | null;
+  /** The card's local `license_link` when that file is not in the folder. */
+  linkMissing: string | null;
   evidence: LicenseEvidence[];
 }
 
@@ -157,6 +159,7 @@ export function detectLicenses(path: string): Detection {
   let cardExpression: string | null = null;
   let cardAst: SpdxNode | null = null;
   let cardProblem: string | null = null;
+  let linkMissing: string | null = null;
   if (cardFile) {
     const rel = st.isDirectory() ? basename(cardFile) : basename(cardFile);
     const front = readFrontMatter(readFileSync(cardFile, 'utf8'), rel);
@@ -165,12 +168,22 @@ export function detectLicenses(path: string): Detection {
       for (const l of card.license) evidence.push({ kind: 'card-license', file: rel, value: l });
       if (card.licenseName) evidence.push({ kind: 'card-license-name', file: rel, value: card.licenseName });
       if (card.licenseLink) evidence.push({ kind: 'card-license-link', file: rel, value: card.licenseLink });
-      for (const [k, v] of Object.entries(card.gated)) evidence.push({ kind: 'card-gated', file: rel, value: `${k}: ${v.slice(0, 200)}` });
+      for (const [k, v] of Object.entries(card.gated)) {
+        // Gated repos often put the whole license in extra_gated_prompt: match it like a file.
+        const fp = k === 'extra_gated_prompt' && v.length > 200 ? fingerprint(v) : null;
+        const match = fp ? matchLicenseText(fp) : null;
+        evidence.push({ kind: 'card-gated', file: rel, value: `${k}: ${v.slice(0, 200)}`, ...(fp ? { sha256: fp.sha256, normalizedSha256: fp.normalizedSha256 } : {}), ...(match ? { match } : {}) });
+      }
+      const link = card.licenseLink;
+      if (link && !/^[a-z]+:\/\//i.test(link) && st.isDirectory()) {
+        const local = link.replace(/^\.?\//, '');
+        if (!existsSync(join(path, local))) linkMissing = local;
+      }
       ({ expression: cardExpression, ast: cardAst, problem: cardProblem } = cardToExpression(card));
     } else cardProblem = `${rel} has no license in its front matter`;
   }
   for (const f of files) evidence.push(licenseFileEvidence(f.abs, f.rel, f.kind));
-  return { card, cardExpression, cardAst, cardProblem, evidence };
+  return { card, cardExpression, cardAst, cardProblem, linkMissing, evidence };
 }
 
 /** Leaves of an SPDX expression. */

@@ -42,12 +42,16 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
     reasons.push({ decision: 'review', text: 'the card says `license: other` without `license_name`: the terms are in a file or link that must be identified' });
   }
 
-  // 2. Files.
+  if (det.linkMissing) reasons.push({ decision: 'review', text: `the card's license_link points to ${det.linkMissing}, which is not in the folder: the linked terms were not read` });
+
+  // 2. Files (and a license text in the gated-access prompt).
   const fileLicenses = new Set<string>();
   const aupOf = new Set<string>();
   for (const ev of det.evidence) {
-    if (ev.kind !== 'license-file' && ev.kind !== 'notice-file' && ev.kind !== 'use-policy-file') continue;
+    if (ev.kind === 'card-gated' && !ev.match) continue;
+    if (ev.kind !== 'license-file' && ev.kind !== 'notice-file' && ev.kind !== 'use-policy-file' && ev.kind !== 'card-gated') continue;
     const m = ev.match;
+    const where = ev.kind === 'card-gated' ? `${ev.file} extra_gated_prompt` : ev.file;
     if (!m) {
       if (ev.kind === 'license-file') reasons.push({ decision: 'review', text: `${ev.file} is not a license text the knowledge base knows (sha256 ${ev.sha256?.slice(0, 16)}…): a person must read it` });
       else if (ev.kind === 'use-policy-file') reasons.push({ decision: 'review', text: `${ev.file} is not an acceptable-use policy the knowledge base knows: a person must read it` });
@@ -72,8 +76,8 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
         decision: 'review',
         license: entry.id,
         text: m.kind === 'near'
-          ? `${ev.file} matches ${m.kbFile} with edits (similarity ${m.score}): the terms may differ from the knowledge base${diff}`
-          : `${ev.file} contains ${m.kbFile} plus other text (similarity ${m.score}): read the additions${diff}`,
+          ? `${where} matches ${m.kbFile} with edits (similarity ${m.score}): the terms may differ from the knowledge base${diff}`
+          : `${where} contains ${m.kbFile} plus other text (similarity ${m.score}): read the additions${diff}`,
       });
     }
   }

@@ -73,7 +73,7 @@ test('the generic openrail id names no single text: review unless a known text i
 });
 
 test('`other` + license_name resolves through the KB (deepseek, tongyi-qianwen-research)', () => {
-  const ds = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: LICENSE') }), 'commercial');
+  const ds = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: LICENSE'), LICENSE: text('deepseek.txt') }), 'commercial');
   assert.equal(ds.expression, 'LicenseRef-deepseek');
   assert.equal(ds.decision, 'approved', JSON.stringify(ds.reasons));
   assert.ok(ds.evidence.some((e) => e.kind === 'card-license-link' && e.value === 'LICENSE'));
@@ -234,4 +234,27 @@ test('a single model card file can be reviewed; a missing path is a typed error'
   assert.equal(reviewLicense(join(dir, 'README.md'), { use: 'commercial' }).decision, 'approved');
   assert.throws(() => reviewLicense(join(dir, 'nope'), { use: 'commercial' }), (e: Error & { code?: string }) => e.code === 'NOT_FOUND');
   assert.throws(() => reviewLicense(dir, { use: 'resale' as IntendedUse }), /unknown intended use/);
+});
+
+test('a license text in extra_gated_prompt is matched like a file', () => {
+  const prompt = JSON.stringify(text('llama3.1.txt'));
+  const r = decide(model({ 'README.md': card(`license: llama3.1\nextra_gated_prompt: ${prompt}`) }), 'commercial', 10);
+  const gated = r.evidence.find((e) => e.kind === 'card-gated')!;
+  assert.equal(gated.match?.entry, 'llama3.1');
+  assert.equal(gated.match?.kind, 'exact');
+  assert.match(gated.sha256!, /^[0-9a-f]{64}$/);
+  assert.equal(r.decision, 'approved', JSON.stringify(r.reasons));
+  const other = decide(model({ 'README.md': card(`license: apache-2.0\nextra_gated_prompt: ${JSON.stringify(text('gemma.txt'))}`) }), 'commercial');
+  assert.equal(other.decision, 'review');
+  assert.ok(other.reasons.some((x) => /conflict: the card says Apache-2.0 but a file holds LicenseRef-gemma/.test(x.text)));
+});
+
+test('a local license_link that is not in the folder needs review', () => {
+  const r = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: LICENSE-MODEL') }), 'commercial');
+  assert.equal(r.decision, 'review');
+  assert.ok(r.reasons.some((x) => /license_link points to LICENSE-MODEL/.test(x.text)));
+  const ok = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: LICENSE-MODEL'), 'LICENSE-MODEL': text('deepseek.txt') }), 'commercial');
+  assert.equal(ok.decision, 'approved', JSON.stringify(ok.reasons));
+  const url = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: https://example.com/LICENSE') }), 'commercial');
+  assert.equal(url.decision, 'approved');
 });
