@@ -13,7 +13,8 @@ const HELP_AFTER = `
 The BOM holds one machine-learning-model component with:
   modelCard      task, architecture family, datasets, evaluation results, context/quantization/remote-code
                  limitations, and the card facts as modelgate:* properties (see \`modelgate card\`)
-  licenses       from the model card front matter (SPDX id, or a named license such as llama3)
+  licenses       from the license review of the folder (card front matter and LICENSE texts matched
+                 against the knowledge base; see \`modelgate license\`), else the card's license field
   pedigree       ancestors from base_model
   properties     the scan verdict (modelgate:scan:*) and the format inventory (modelgate:format:*)
   components     one file component per file, with SHA-256, format, scan status and worst severity
