@@ -1,5 +1,5 @@
 // Detection: the model card's front matter, license / notice / use-policy files, and SPDX expressions.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { parse as parseYaml } from 'yaml';
@@ -15,6 +15,19 @@ const parseSpdx: (expr: string) => SpdxNode = require('spdx-expression-parse');
 
 /** License files larger than this are not license texts. */
 const MAX_LICENSE_BYTES = 1 << 20;
+/** Front matter sits at the start of a card: read at most this much of README.md. */
+const MAX_CARD_BYTES = 4 << 20;
+
+function readHead(path: string, max: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(max, fstatSync(fd).size));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export interface ModelCardLicense {
   /** Raw `license` value(s) from the card. */
@@ -148,7 +161,7 @@ export function detectLicenses(path: string): Detection {
         if (kind && s.size <= MAX_LICENSE_BYTES) files.push({ abs, rel: name, kind });
       }
     }
-  } else if (/\.md$/i.test(path) && /^---/.test(readFileSync(path, 'utf8').slice(0, 8).replace(/^\uFEFF/, ''))) {
+  } else if (/\.md$/i.test(path) && /^\uFEFF?---/.test(readHead(path, 8))) {
     cardFile = path;
   } else {
     if (st.size > MAX_LICENSE_BYTES) throw new ModelgateError('TOO_LARGE', `${path}: ${st.size} bytes is too large for a license text`);
@@ -161,8 +174,14 @@ export function detectLicenses(path: string): Detection {
   let cardProblem: string | null = null;
   let linkMissing: string | null = null;
   if (cardFile) {
-    const rel = st.isDirectory() ? basename(cardFile) : basename(cardFile);
-    const front = readFrontMatter(readFileSync(cardFile, 'utf8'), rel);
+    const rel = basename(cardFile);
+    let front: Record<string, unknown> | null = null;
+    try {
+      front = readFrontMatter(readHead(cardFile, MAX_CARD_BYTES), rel);
+    } catch (e) {
+      if (!(e instanceof ModelgateError)) throw e;
+      cardProblem = e.message; // a broken card is a finding of the review, not a crash
+    }
     card = front ? cardLicense(front) : null;
     if (card) {
       for (const l of card.license) evidence.push({ kind: 'card-license', file: rel, value: l });
@@ -180,7 +199,7 @@ export function detectLicenses(path: string): Detection {
         if (!existsSync(join(path, local))) linkMissing = local;
       }
       ({ expression: cardExpression, ast: cardAst, problem: cardProblem } = cardToExpression(card));
-    } else cardProblem = `${rel} has no license in its front matter`;
+    } else cardProblem ??= `${rel} has no license in its front matter`;
   }
   for (const f of files) evidence.push(licenseFileEvidence(f.abs, f.rel, f.kind));
   return { card, cardExpression, cardAst, cardProblem, linkMissing, evidence };

@@ -37,7 +37,9 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
     const entry = entryForSpdx(leaf);
     for (const ev of det.evidence) if (ev.kind === 'card-license' || ev.kind === 'card-license-name') note(entry, ev);
   }
-  if (det.cardProblem && det.card) reasons.push({ decision: 'review', text: det.cardProblem });
+  // A broken card or an unusable license field needs a person; a card that simply has no license field
+  // leaves the decision to the files.
+  if (det.cardProblem) reasons.push({ decision: det.card || /not valid YAML/.test(det.cardProblem) ? 'review' : 'approved', text: det.cardProblem });
   if (det.card?.license.some((l) => l.toLowerCase() === 'other') && !det.card.licenseName) {
     reasons.push({ decision: 'review', text: 'the card says `license: other` without `license_name`: the terms are in a file or link that must be identified' });
   }

@@ -258,3 +258,16 @@ test('a local license_link that is not in the folder needs review', () => {
   const url = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: https://example.com/LICENSE') }), 'commercial');
   assert.equal(url.decision, 'approved');
 });
+
+test('a card with broken YAML front matter is a review reason, not a crash', () => {
+  const r = decide(model({ 'README.md': '---\nlicense: [mit\n---\n# x\n', LICENSE: text('gemma.txt') }), 'commercial');
+  assert.equal(r.decision, 'review');
+  assert.ok(r.reasons.some((x) => /front matter is not valid YAML/.test(x.text)));
+  assert.ok(r.licenses.some((l) => l.entry === 'gemma'), 'the files are still read');
+});
+
+test('a card without license metadata leaves the decision to a known LICENSE file', () => {
+  const r = decide(model({ 'README.md': '# just prose\n', LICENSE: text('gemma.txt') }), 'commercial');
+  assert.equal(r.decision, 'approved', JSON.stringify(r.reasons));
+  assert.ok(r.reasons.some((x) => /has no license in its front matter/.test(x.text)));
+});
