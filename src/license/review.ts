@@ -95,6 +95,15 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
     if ((cardSet.size || fileLicenses.size) && !cardSet.has(a) && !fileLicenses.has(a)) reasons.push({ decision: 'review', text: `conflict: the acceptable-use policy in the folder belongs to ${a}, which is not the model's license` });
   }
 
+  // A custom model license named only by the card: its terms are versioned and change (Gemma moved to
+  // Apache-2.0 for Gemma 4), so without the text in the folder a person confirms which terms apply.
+  for (const leaf of cardLeaves) {
+    const e = entryForSpdx(leaf);
+    if (!e.spdx.startsWith('LicenseRef-') || e.category === 'unknown' || !e.textFile) continue;
+    const textSeen = licenses.get(e.spdx)?.evidence.some((ev) => ev.match && ev.match.kind !== 'signature' && (ev.kind === 'license-file' || ev.kind === 'card-gated'));
+    if (!textSeen) reasons.push({ decision: 'review', license: e.id, text: `the card names ${e.name} but no license text in the folder confirms it: check that the model ships under that version of the terms` });
+  }
+
   // 4. The expression to decide: the card's, AND every file license the card does not name.
   let ast: SpdxNode | null = det.cardAst;
   for (const f of fileLicenses) if (!cardSet.has(f)) ast = ast ? { left: ast, conjunction: 'and', right: { license: f } } : { license: f };

@@ -135,7 +135,7 @@ test('SPDX expressions: OR chooses the better option, AND applies both', () => {
   assert.equal(or.expression, 'CC-BY-NC-4.0 OR MIT');
   const and = decide(model({ 'README.md': card('license: cc-by-nc-4.0 AND mit') }), 'commercial');
   assert.equal(and.decision, 'forbidden');
-  const list = decide(model({ 'README.md': card('license:\n  - apache-2.0\n  - llama3.3') }), 'commercial', 100);
+  const list = decide(model({ 'README.md': card('license:\n  - apache-2.0\n  - llama3.3'), LICENSE: text('llama3.3.txt') }), 'commercial', 100);
   assert.equal(list.expression, 'Apache-2.0 AND LicenseRef-llama3.3');
   assert.equal(list.decision, 'approved');
   const bad = decide(model({ 'README.md': card('license: "mit OR OR apache-2.0"') }), 'research');
@@ -214,7 +214,9 @@ test('NOTICE with a Llama attribution line and gated-card hints are recorded as 
     NOTICE: 'Llama 3.1 is licensed under the Llama 3.1 Community License, Copyright © Meta Platforms, Inc. All Rights Reserved.\n',
   });
   const r = decide(dir, 'commercial', 10);
-  assert.equal(r.decision, 'approved', JSON.stringify(r.reasons));
+  // a NOTICE line names the license but is not its terms
+  assert.equal(r.decision, 'review', JSON.stringify(r.reasons));
+  assert.ok(r.reasons.some((x) => /the card names Llama 3\.1 Community License Agreement but no license text in the folder confirms it/.test(x.text)));
   const notice = r.evidence.find((e) => e.kind === 'notice-file')!;
   assert.equal(notice.match?.entry, 'llama3.1');
   assert.equal(r.evidence.filter((e) => e.kind === 'card-gated').length, 2);
@@ -255,8 +257,8 @@ test('a local license_link that is not in the folder needs review', () => {
   assert.ok(r.reasons.some((x) => /license_link points to LICENSE-MODEL/.test(x.text)));
   const ok = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: LICENSE-MODEL'), 'LICENSE-MODEL': text('deepseek.txt') }), 'commercial');
   assert.equal(ok.decision, 'approved', JSON.stringify(ok.reasons));
-  const url = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: https://example.com/LICENSE') }), 'commercial');
-  assert.equal(url.decision, 'approved');
+  const url = decide(model({ 'README.md': card('license: other\nlicense_name: deepseek\nlicense_link: https://example.com/LICENSE'), 'LICENSE.txt': text('deepseek.txt') }), 'commercial');
+  assert.equal(url.decision, 'approved', JSON.stringify(url.reasons));
 });
 
 test('a card with broken YAML front matter is a review reason, not a crash', () => {
@@ -270,4 +272,20 @@ test('a card without license metadata leaves the decision to a known LICENSE fil
   const r = decide(model({ 'README.md': '# just prose\n', LICENSE: text('gemma.txt') }), 'commercial');
   assert.equal(r.decision, 'approved', JSON.stringify(r.reasons));
   assert.ok(r.reasons.some((x) => /has no license in its front matter/.test(x.text)));
+});
+
+test('every Hub model id from governance §5 parses as an SPDX expression and never approves blindly', () => {
+  const ids = ['llama2', 'llama3', 'llama3.1', 'llama3.2', 'llama3.3', 'llama4', 'grok2-community', 'gemma', 'openrail', 'openrail++', 'bigscience-openrail-m', 'creativeml-openrail-m', 'bigscience-bloom-rail-1.0', 'bigcode-openrail-m', 'deepfloyd-if-license', 'fair-noncommercial-research-license', 'apple-amlr', 'apple-ascl', 'h-research', 'intel-research', 'cc', 'bsd', 'gpl', 'unknown', 'other'];
+  for (const id of ids) {
+    const r = decide(model({ 'README.md': card(`license: ${id}`) }), 'commercial');
+    assert.ok(r.expression?.startsWith('LicenseRef-'), `${id} → ${r.expression}`);
+    assert.ok(!r.reasons.some((x) => /not a valid SPDX expression/.test(x.text)), id);
+    assert.notEqual(r.decision, 'approved', `${id}: no text in the folder, so never approved for commercial use without --users or a verified text`);
+  }
+  assert.equal(decide(model({ 'README.md': card('license: fair-noncommercial-research-license') }), 'commercial').decision, 'forbidden');
+  // a model license named by the card alone is not enough; with its text in the folder it is
+  assert.equal(decide(model({ 'README.md': card('license: gemma') }), 'commercial').decision, 'review');
+  assert.equal(decide(model({ 'README.md': card('license: gemma'), 'LICENSE.md': text('gemma.txt') }), 'commercial').decision, 'approved');
+  // OpenMDW is a permissive license family: the id is enough
+  assert.equal(decide(model({ 'README.md': card('license: openmdw-1.0') }), 'commercial').decision, 'approved');
 });

@@ -221,7 +221,7 @@ export const MODEL_LICENSES: readonly KbEntry[] = [
   // Known by id only: no canonical text in the KB. Terms from research notes (governance.md §7).
   ...['openrail', 'openrail++', 'bigscience-openrail-m', 'bigcode-openrail-m'].map((id): KbEntry => ({
     id,
-    spdx: `LicenseRef-${id}`,
+    spdx: `LicenseRef-${id.replace(/\+/g, '-plus')}`, // "+" is not allowed in a LicenseRef
     name: `${id} (OpenRAIL family)`,
     category: 'responsible-ai',
     hubIds: [id],
