@@ -74,21 +74,21 @@ test('openMirrored streams the verified bytes; a changed or truncated mirror blo
   const f = await fetchSource(REPO_DIR, { store });
   await mirrorVersion(f.manifestDigest, { store, to });
   const model = readFileSync(join(REPO_DIR, 'model.safetensors'));
-  assert.deepEqual(await readAll(openMirrored(to, f.manifestDigest, 'model.safetensors')), model);
+  assert.deepEqual(await readAll(await openMirrored(to, f.manifestDigest, 'model.safetensors')), model);
   // Same size, one bit changed: the stream errors at its end.
   const p = blob(to, sha256(model));
   const bad = Buffer.from(model);
   bad[100] ^= 1;
   writeFileSync(p, bad);
-  await assert.rejects(readAll(openMirrored(to, f.manifestDigest, 'model.safetensors')), (e: unknown) => e instanceof ModelgateError && e.code === 'DIGEST_MISMATCH' && e.message.startsWith('model.safetensors') && e.message.includes(`got ${sha256(bad)}`));
+  await assert.rejects(readAll(await openMirrored(to, f.manifestDigest, 'model.safetensors')), (e: unknown) => e instanceof ModelgateError && e.code === 'DIGEST_MISMATCH' && e.message.startsWith('model.safetensors') && e.message.includes(`got ${sha256(bad)}`));
   const v = await verifyMirror(to);
   assert.equal(v.ok, false);
   assert.equal(v.problems.length, 1);
   assert.match(v.problems[0].message, new RegExp(`^model.safetensors: expected sha256 ${sha256(model)}, got ${sha256(bad)}$`));
   // A different size is caught before reading.
   appendFileSync(blob(to, f.manifest.files.find((x) => x.path === 'README.md')!.sha256), 'x');
-  assert.throws(() => openMirrored(to, f.manifestDigest, 'README.md'), /README.md: expected size \d+, got \d+/);
-  assert.throws(() => openMirrored(to, f.manifestDigest, 'nope.bin'), /nope.bin: not in version/);
+  await assert.rejects(openMirrored(to, f.manifestDigest, 'README.md'), /README.md: expected size \d+, got \d+/);
+  await assert.rejects(openMirrored(to, f.manifestDigest, 'nope.bin'), /nope.bin: not in version/);
 });
 
 test('verifyMirror names a missing blob and an edited manifest', async () => {

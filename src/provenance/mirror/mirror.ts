@@ -1,15 +1,16 @@
-// The internal mirror: a store keyed by digest (same layout as quarantine) that holds only versions
-// that were verified, and whose reads verify again.
+// The internal mirror: a store keyed by digest (same layout as quarantine, in a folder or an
+// S3-compatible bucket) that holds only versions that were verified, and whose reads verify again.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ModelgateError } from '../../scan/model.ts';
 import { ContentStore, DEFAULT_STORE, verifyingStream, sha256Hex, SHA256_HEX, type QuarantineManifest } from '../quarantine/index.ts';
 import { fetchSource, type FetchOptions } from '../sources/index.ts';
+import { FolderBackend, type MirrorBackend } from './backend.ts';
 
 export interface MirrorOptions extends FetchOptions {
-  /** The mirror folder. */
-  to: string;
+  /** The mirror: a folder, or a backend (e.g. an S3Backend). */
+  to: string | MirrorBackend;
 }
 
 export interface MirrorResult {
@@ -21,6 +22,12 @@ export interface MirrorResult {
   present: number;
 }
 
+export function mirrorBackend(to: string | MirrorBackend): MirrorBackend {
+  if (typeof to !== 'string') return to;
+  if (to.startsWith('s3://')) throw new ModelgateError('USAGE', `${to}: build an S3Backend for bucket mirrors (the CLI does this from --s3-endpoint and AWS_* variables)`);
+  return new FolderBackend(to);
+}
+
 /**
  * Copies a verified version into the mirror. `input` is a manifest digest (`sha256:…`) in the
  * quarantine store, a manifest file, or a source (hf://…, a folder, a file, https://…) that is fetched
@@ -30,31 +37,24 @@ export async function mirrorVersion(input: string, opts: MirrorOptions): Promise
   const quarantine = new ContentStore(opts.store ?? DEFAULT_STORE);
   const { bytes, digest } = await loadManifest(input, quarantine, opts);
   const manifest = JSON.parse(bytes) as QuarantineManifest;
-  const mirror = new ContentStore(opts.to);
+  const mirror = mirrorBackend(opts.to);
   let files = 0;
   let copied = 0;
   let present = 0;
+  const done = new Set<string>();
   for (const f of manifest.files) {
-    if (mirror.hasBlob(f.sha256, f.size)) {
+    if (done.has(f.sha256) || (await mirror.hasBlob(f.sha256, f.size))) {
       present++;
       continue;
     }
     if (!quarantine.hasBlob(f.sha256, f.size)) throw new ModelgateError('BLOB_MISSING', `${f.path}: blob sha256 ${f.sha256} is not in the quarantine store ${quarantine.root}`);
-    const w = await mirror.begin(`sha256-${f.sha256}`, f.size);
-    await w.reset(); // a copy starts from the verified source, not from a stale partial
-    try {
-      for await (const chunk of createReadStream(quarantine.blobPath(f.sha256), { highWaterMark: 1 << 20 })) await w.write(chunk as Buffer);
-    } catch (e) {
-      await w.abort(false);
-      throw e;
-    }
-    await w.commit({ sha256: f.sha256, size: f.size, gitSha1: f.gitBlobSha1 || undefined }, `${f.path} (quarantine blob)`);
+    await mirror.putBlob(f.sha256, f.size, f.gitBlobSha1 || undefined, () => createReadStream(quarantine.blobPath(f.sha256), { highWaterMark: 1 << 20 }), `${f.path} (quarantine blob)`);
+    done.add(f.sha256);
     files++;
     copied += f.size;
   }
-  const put = mirror.putManifestBytes(bytes);
-  if (put.digest !== digest) throw new ModelgateError('DIGEST_MISMATCH', `manifest: expected ${digest}, got ${put.digest}`);
-  return { manifestDigest: digest, manifest, mirror: mirror.root, copied: { files, bytes: copied }, present };
+  await mirror.putManifest(digest.slice('sha256:'.length), bytes);
+  return { manifestDigest: digest, manifest, mirror: mirror.location, copied: { files, bytes: copied }, present };
 }
 
 async function loadManifest(input: string, quarantine: ContentStore, opts: MirrorOptions): Promise<{ bytes: string; digest: string }> {
@@ -78,19 +78,32 @@ async function loadManifest(input: string, quarantine: ContentStore, opts: Mirro
   return { bytes: m.bytes, digest: m.digest };
 }
 
+async function readManifest(mirror: MirrorBackend, digest: string): Promise<QuarantineManifest> {
+  const hex = digest.replace(/^sha256:/, '');
+  if (!SHA256_HEX.test(hex)) throw new ModelgateError('USAGE', `"${digest}" is not a manifest digest (sha256:<64 hex>)`);
+  const bytes = await mirror.getManifest(hex);
+  if (bytes === undefined) throw new ModelgateError('MANIFEST_NOT_FOUND', `no manifest sha256:${hex} in ${mirror.location}`);
+  const got = sha256Hex(bytes);
+  if (got !== hex) throw new ModelgateError('DIGEST_MISMATCH', `manifest sha256:${hex} in ${mirror.location}: expected sha256 ${hex}, got ${got}`);
+  return JSON.parse(bytes) as QuarantineManifest;
+}
+
 /**
  * Opens one file of a mirrored version as a stream that re-verifies: it errors (DIGEST_MISMATCH, naming
  * the file) at the end if the bytes do not hash to the manifest's SHA-256, or at once if the size is off.
  */
-export function openMirrored(mirrorDir: string, manifestDigest: string, path: string): Readable {
-  const mirror = new ContentStore(mirrorDir);
-  const { manifest } = mirror.getManifest(manifestDigest);
+export async function openMirrored(to: string | MirrorBackend, manifestDigest: string, path: string): Promise<Readable> {
+  const mirror = mirrorBackend(to);
+  const manifest = await readManifest(mirror, manifestDigest);
   const f = manifest.files.find((x) => x.path === path);
   if (!f) throw new ModelgateError('NOT_FOUND', `${path}: not in version ${manifestDigest}`);
-  if (!mirror.hasBlob(f.sha256)) throw new ModelgateError('BLOB_MISSING', `${path}: blob sha256 ${f.sha256} is missing from the mirror ${mirror.root}`);
-  const size = statSync(mirror.blobPath(f.sha256)).size;
-  if (size !== f.size) throw new ModelgateError('DIGEST_MISMATCH', `${path}: expected size ${f.size}, got ${size} (mirror blob ${f.sha256})`);
-  return verifyingStream(createReadStream(mirror.blobPath(f.sha256), { highWaterMark: 1 << 20 }), f.sha256, `${path} (mirror blob)`);
+  const blob = await mirror.openBlob(f.sha256);
+  if (!blob) throw new ModelgateError('BLOB_MISSING', `${path}: blob sha256 ${f.sha256} is missing from the mirror ${mirror.location}`);
+  if (blob.size !== f.size) {
+    blob.stream.destroy();
+    throw new ModelgateError('DIGEST_MISMATCH', `${path}: expected size ${f.size}, got ${blob.size} (mirror blob ${f.sha256})`);
+  }
+  return verifyingStream(blob.stream, f.sha256, `${path} (mirror blob)`);
 }
 
 export interface MirrorProblem {
@@ -109,10 +122,10 @@ export interface MirrorVerifyResult {
 }
 
 /** Re-hashes every manifest and blob of one version (or of all versions) in the mirror. */
-export async function verifyMirror(mirrorDir: string, manifestDigest?: string): Promise<MirrorVerifyResult> {
-  if (!existsSync(mirrorDir)) throw new ModelgateError('NOT_FOUND', `${mirrorDir}: no such mirror`);
-  const mirror = new ContentStore(mirrorDir);
-  const digests = manifestDigest ? [manifestDigest.startsWith('sha256:') ? manifestDigest : `sha256:${manifestDigest}`] : mirror.listManifests();
+export async function verifyMirror(to: string | MirrorBackend, manifestDigest?: string): Promise<MirrorVerifyResult> {
+  if (typeof to === 'string' && !to.startsWith('s3://') && !existsSync(to)) throw new ModelgateError('NOT_FOUND', `${to}: no such mirror`);
+  const mirror = mirrorBackend(to);
+  const digests = manifestDigest ? [manifestDigest.startsWith('sha256:') ? manifestDigest : `sha256:${manifestDigest}`] : await mirror.listManifests();
   const problems: MirrorProblem[] = [];
   const checked = new Map<string, string | null>(); // sha256 → problem (null when fine)
   let files = 0;
@@ -120,9 +133,10 @@ export async function verifyMirror(mirrorDir: string, manifestDigest?: string): 
   for (const d of digests) {
     let manifest: QuarantineManifest;
     try {
-      manifest = mirror.getManifest(d).manifest;
+      manifest = await readManifest(mirror, d);
     } catch (e) {
-      problems.push({ manifest: d, message: (e as Error).message });
+      if (!(e instanceof ModelgateError) || e.code === 'USAGE') throw e;
+      problems.push({ manifest: d, message: e.message });
       continue;
     }
     for (const f of manifest.files) {
@@ -133,15 +147,15 @@ export async function verifyMirror(mirrorDir: string, manifestDigest?: string): 
       if (p) problems.push({ manifest: d, path: f.path, message: `${f.path}: ${p}` });
     }
   }
-  return { mirror: mirror.root, ok: problems.length === 0 && digests.length > 0, manifests: digests.length, files, bytes, problems };
+  return { mirror: mirror.location, ok: problems.length === 0 && digests.length > 0, manifests: digests.length, files, bytes, problems };
 }
 
-async function checkBlob(store: ContentStore, sha256: string, size: number): Promise<string | null> {
-  const p = store.blobPath(sha256);
-  if (!existsSync(p)) return `blob sha256 ${sha256} is missing`;
+async function checkBlob(mirror: MirrorBackend, sha256: string, size: number): Promise<string | null> {
+  const blob = await mirror.openBlob(sha256);
+  if (!blob) return `blob sha256 ${sha256} is missing`;
   const h = createHash('sha256');
   let n = 0;
-  for await (const c of createReadStream(p, { highWaterMark: 1 << 20 })) {
+  for await (const c of blob.stream) {
     h.update(c as Buffer);
     n += (c as Buffer).length;
   }
