@@ -253,3 +253,20 @@ test('CLI: `card` prints sourced facts as text and as JSON; a missing path exits
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no such file or folder/);
 });
+
+test('an index wins over other safetensors in the folder (no double count); a PEFT adapter names its base model', (t) => {
+  const dir = tempDir(t);
+  for (const f of ['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']) copyFileSync(`${CARD}/tiny-llama-ft/${f}`, join(dir, f));
+  copyFileSync(`${CARD}/tiny-llama-ft/model-00001-of-00002.safetensors`, join(dir, 'consolidated.safetensors'));
+  assert.equal(extractCard(dir).parameters?.value, 106_816);
+
+  const peft = tempDir(t);
+  writeFileSync(join(peft, 'adapter_config.json'), JSON.stringify({ base_model_name_or_path: 'mistralai/Mistral-7B-v0.1', peft_type: 'LORA', r: 16, target_modules: ['q_proj', 'v_proj'] }));
+  copyFileSync(`${CORPUS}/hf_model_bert/model.safetensors`, join(peft, 'adapter_model.safetensors'));
+  const c = extractCard(peft);
+  assert.deepEqual(c.baseModel?.value, ['mistralai/Mistral-7B-v0.1']);
+  assert.deepEqual(c.baseModel?.sources, [{ file: 'adapter_config.json', key: 'base_model_name_or_path' }]);
+  assert.equal(c.baseModelRelation?.value, 'adapter');
+  assert.equal(c.parameters?.value, 64);
+  assert.equal(c.parameters?.sources[0].file, 'adapter_model.safetensors');
+});

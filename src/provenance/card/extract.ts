@@ -3,7 +3,7 @@
 // weight headers, each within a byte bound; it never loads weights and never runs repository code.
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ModelgateError } from '../../scan/model.ts';
 import type { GgufInfo, GgufValue } from '../../formats/gguf/index.ts';
@@ -155,7 +155,7 @@ export function extractCard(path: string): ModelCardRecord {
   const folder = listFolder(path);
   const w = folder.warnings;
   const card: ModelCardRecord = {
-    schemaVersion: 1, path, name: basename(path.replace(/[\\/]+$/, '')) || path,
+    schemaVersion: 1, path, name: basename(resolve(path)) || path,
     architectures: null, modelType: null, parameters: null, tensorDtypes: null, declaredDtype: null, quantization: null,
     contextLength: null, tokenizer: { class: null, vocabSize: null, specialTokens: null, modelMaxLength: null },
     chatTemplates: [], baseModel: null, baseModelRelation: null, datasets: null, autoMap: [], generationConfig: null,
@@ -297,6 +297,13 @@ export function extractCard(path: string): ModelCardRecord {
     if (tags) card.tags = fact(tags, r, 'tags');
     const evals = modelIndexResults(fm['model-index']);
     if (evals.length > 0) card.evalResults = fact(evals, r, 'model-index');
+  }
+
+  // A PEFT adapter names its base model in adapter_config.json when the card does not.
+  const adapter = folder.json('adapter_config.json');
+  if (adapter && !card.baseModel && str(adapter.base_model_name_or_path)) {
+    card.baseModel = fact([str(adapter.base_model_name_or_path)!], 'adapter_config.json', 'base_model_name_or_path');
+    if (!card.baseModelRelation) card.baseModelRelation = fact('adapter', 'adapter_config.json', 'peft_type');
   }
 
   weights(card, folder, config);
