@@ -173,3 +173,15 @@ test('CLI: `sbom` writes a valid BOM to stdout or --output; an unsupported --spe
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Allowed choices are 1\.6/);
 });
+
+test('archives: members are summarised on their file, not listed as components', async (t) => {
+  const dir = tempDir(t);
+  copyFileSync(`${CORPUS}/container/model_bundle.tgz`, join(dir, 'model_bundle.tgz'));
+  const { bom, json, report } = await buildSbom(dir, FIXED);
+  assert.equal(await validator.validate(json), null);
+  assert.ok(report.files.some((f) => f.path.includes('!')), 'the scan saw archive members');
+  const files = model(bom).components ?? [];
+  assert.deepEqual(files.map((f) => f.name), ['model_bundle.tgz']);
+  assert.equal(prop(files[0], 'modelgate:members'), String(report.files.length - 1));
+  assert.equal(prop(files[0], 'modelgate:format'), report.files[0].format);
+});
