@@ -12,6 +12,7 @@ interface VerifyFlags {
   ignorePaths?: string[];
   ignoreGitPaths: boolean;
   legacyCompat: boolean;
+  ignoreUnsignedFiles: boolean;
   json: boolean;
   progress: boolean;
 }
@@ -54,6 +55,7 @@ export function registerVerify(program: Command): void {
     .option('--identity-provider <url>', 'keyless: expected OIDC issuer')
     .option('--ignore-paths <paths...>', 'paths to leave out besides those recorded in the signature')
     .option('--no-ignore-git-paths', 'also hash .git, .gitattributes, .github and .gitignore')
+    .option('--ignore-unsigned-files', 'hash only the files the signature names (extra files do not fail)', false)
     .option('--no-legacy-compat', 'refuse the non-standard DSSE encoding that model_signing v0.2 signed')
     .option('--json', 'machine-readable result on stdout', false)
     .option('--no-progress', 'no progress line on stderr (it is shown only on a terminal anyway)')
@@ -71,6 +73,7 @@ export function registerVerify(program: Command): void {
         ignorePaths: flags.ignorePaths,
         ignoreGitPaths: flags.ignoreGitPaths,
         legacyCompat: flags.legacyCompat,
+        ignoreUnsignedFiles: flags.ignoreUnsignedFiles,
         onProgress: showProgress ? (p) => process.stderr.write(`\r\x1b[2Khashing ${p.bytesTotal ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100}%`) : undefined,
       });
       if (showProgress) process.stderr.write('\r\x1b[2K');

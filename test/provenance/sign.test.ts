@@ -1,9 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleFromJSON } from '@sigstore/bundle';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { signModel, verifyModel } from '../../src/provenance/signing/index.ts';
 import { ModelgateError } from '../../src/scan/model.ts';
 import { CLI, runCli } from '../helpers/scan.ts';
@@ -166,4 +169,33 @@ test('CLI: sign, verify (exit 0), tamper (exit 1), usage (exit 2), hash --json',
   assert.equal(runCli(['verify', dir, '--signature', join(dir, 'nope.sig'), '--key', pub]).code, 2);
   const shards = JSON.parse(runCli(['hash', dir, '--json', '--serialization', 'shards', '--shard-size', '64']).stdout);
   assert.equal(shards.resources[0].algorithm, 'sha256-sharded-64');
+});
+
+test('an independent verifier (@sigstore/verify) accepts a P-256 bundle made by modelgate, and rejects it with another key', async () => {
+  const dir = model();
+  const { priv, pub } = keyPair('prime256v1');
+  const sig = join(tmp, `p256-${n++}.sig`);
+  const r = await signModel(dir, { key: priv, output: sig });
+  const bundle = bundleFromJSON(JSON.parse(readFileSync(sig, 'utf8')));
+  const emptyRoot = TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] });
+  const keyFor = (pem: string) => (hint: string) => {
+    assert.equal(hint, r.keyHint);
+    return { publicKey: createPublicKey(readFileSync(pem)), validFor: () => true };
+  };
+  const opts = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
+  assert.doesNotThrow(() => new Verifier(toTrustMaterial(emptyRoot, keyFor(pub)), opts).verify(toSignedEntity(bundle)));
+  const other = keyPair('prime256v1');
+  assert.throws(() => new Verifier(toTrustMaterial(emptyRoot, keyFor(other.pub)), opts).verify(toSignedEntity(bundle)), /signature/i);
+});
+
+test('--ignore-unsigned-files: extra files pass, missing files still fail', async () => {
+  const extra = join(MS, 'negative/n02-extra-unsigned-file');
+  const pub = join(K, 'signing-key-pub.pem');
+  const r = await verifyModel(extra, { signaturePath: join(extra, 'model.sig'), key: pub, ignoreUnsignedFiles: true });
+  assert.equal(r.valid, true, r.reason);
+  const missing = join(MS, 'negative/n03-missing-file');
+  const m = await verifyModel(missing, { signaturePath: join(missing, 'model.sig'), key: pub, ignoreUnsignedFiles: true });
+  assert.equal(m.code, 'DIGEST_MISMATCH');
+  const cli = runCli(['verify', extra, '--signature', join(extra, 'model.sig'), '--key', pub, '--ignore-unsigned-files']);
+  assert.equal(cli.code, 0, cli.stdout + cli.stderr);
 });

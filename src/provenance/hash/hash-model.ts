@@ -23,6 +23,8 @@ export interface HashModelOptions {
   /** The signature file: left out when it lies inside the model. */
   signaturePath?: string;
   allowSymlinks?: boolean;
+  /** Hash only the files this accepts (by model-relative name); others are not listed at all. */
+  include?: (name: string) => boolean;
   /** Worker threads (default: CPU count). */
   jobs?: number;
   onProgress?: (p: HashProgress) => void;
@@ -77,7 +79,7 @@ export async function hashModel(path: string, opts: HashModelOptions = {}): Prom
   const abs = resolve(path);
   // Ignore paths are relative to the folder; for a single-file model they have nothing to match.
   const ignorePaths = resolveIgnorePaths(abs, opts);
-  const files = listModelFiles(abs, { ignorePaths, allowSymlinks: opts.allowSymlinks ?? false });
+  const files = listModelFiles(abs, { ignorePaths, allowSymlinks: opts.allowSymlinks ?? false, include: opts.include });
 
   const tasks: RangeTask[] = [];
   const owners: { file: number; name: string }[] = [];

@@ -18,6 +18,8 @@ export interface WalkOptions {
   /** Ignored paths relative to the model root (POSIX or native separators). */
   ignorePaths?: readonly string[];
   allowSymlinks?: boolean;
+  /** Keep only the files this accepts (by model-relative name), e.g. the files a signature names. */
+  include?: (name: string) => boolean;
 }
 
 /** Splits a relative path into segments; `a//b/./c` → [a, b, c]. */
@@ -107,6 +109,7 @@ export function listModelFiles(root: string, opts: WalkOptions = {}): ModelFile[
       if (isIgnored(name, ignored)) continue;
       const full = join(dir, entry);
       let s = lstatSync(full);
+      if (opts.include && !s.isDirectory() && !opts.include(name)) continue;
       if (s.isSymbolicLink()) {
         if (!allowSymlinks) throw new ModelgateError('SYMLINK', `${name}: is a symbolic link; OMS refuses symlinks unless allowed (--allow-symlinks)`);
         try {

@@ -26,6 +26,8 @@ export interface VerifyModelOptions {
   /** Extra paths to leave out, as for hashing. */
   ignorePaths?: readonly string[];
   ignoreGitPaths?: boolean;
+  /** Hash only the files the signature names (upstream `--ignore-unsigned-files`): extra files pass. */
+  ignoreUnsignedFiles?: boolean;
   /** Also accept model_signing v0.2's non-standard PAE (default true). */
   legacyCompat?: boolean;
   /** Time at which certificates must be valid (default now). */
@@ -190,7 +192,10 @@ const filePart = (name: string, shards: boolean): string => (shards ? parseShard
 /** Re-hashes the model as recorded in the signature and compares every resource. */
 async function verifyDigests(modelPath: string, m: SignedManifest, opts: VerifyModelOptions, result: VerifyResult): Promise<void> {
   if (m.serialization.hashType !== 'sha256') throw new VerificationError('UNSUPPORTED_SERIALIZATION', `hash_type ${m.serialization.hashType} is not supported (sha256)`);
+  const shards = m.serialization.method === 'shards';
+  const signedFiles = new Set(m.resources.map((r) => filePart(r.name, shards)));
   const local = await hashModel(modelPath, {
+    include: opts.ignoreUnsignedFiles ? (name) => signedFiles.has(name) : undefined,
     serialization: m.serialization.method,
     shardSize: m.serialization.shardSize,
     allowSymlinks: m.serialization.allowSymlinks,
@@ -203,10 +208,8 @@ async function verifyDigests(modelPath: string, m: SignedManifest, opts: VerifyM
   });
   result.rootDigest = local.rootDigest;
   result.resources = local.resources.length;
-  const shards = m.serialization.method === 'shards';
   const signed = new Map(m.resources.map((r) => [r.name, r.digest]));
   const found = new Map(local.resources.map((r: Resource) => [r.name, r.digest]));
-  const signedFiles = new Set(m.resources.map((r) => filePart(r.name, shards)));
   const foundFiles = new Set(local.resources.map((r) => filePart(r.name, shards)));
   if (!shards) local.files.filter((f) => !found.has(f.name)).forEach((f) => foundFiles.add(f.name));
   const diff: ModelDifferences = { mismatched: [], extra: [], missing: [] };
