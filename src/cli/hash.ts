@@ -69,7 +69,7 @@ function progressLine(done: number, total: number, started: number): string {
 /** Text output: one `digest  name` line per resource (sha256sum style), then the root digest. */
 export function renderDigest(d: ModelDigest): string {
   const lines = d.resources.map((r) => `${r.digest}  ${r.name}`);
-  lines.push(`root ${d.rootDigest}  (${d.serialization.method}${d.serialization.shardSize ? ` ${d.serialization.shardSize}` : ''}, ${d.resources.length} resources, ${d.bytes} bytes)`);
+  lines.push(`root ${d.rootDigest}  (${d.serialization.method}${d.serialization.shardSize ? ` ${d.serialization.shardSize}` : ''}, ${d.resources.length} resource${d.resources.length === 1 ? '' : 's'}, ${d.bytes} bytes)`);
   return `${lines.join('\n')}\n`;
 }
 

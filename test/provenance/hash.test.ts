@@ -107,7 +107,9 @@ test('worker threads: a model above the inline threshold hashes the same as on o
     const b = Buffer.alloc(15 << 20 | 7, 2);
     writeFileSync(join(dir, 'a.bin'), a);
     writeFileSync(join(dir, 'b.bin'), b);
-    const d = await hashModel(dir, { jobs: 2 });
+    let last = { bytesDone: 0, bytesTotal: 0 };
+    const d = await hashModel(dir, { jobs: 2, onProgress: (p) => (last = p) });
+    assert.deepEqual(last, { bytesDone: a.length + b.length, bytesTotal: a.length + b.length }, 'progress reaches the total');
     assert.equal(d.files[0]!.sha256, createHash('sha256').update(a).digest('hex'));
     assert.equal(d.files[1]!.sha256, createHash('sha256').update(b).digest('hex'));
     const shardSize = 6 << 20;
