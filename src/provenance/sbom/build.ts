@@ -137,7 +137,15 @@ export async function buildSbom(path: string, options: SbomOptions = {}): Promis
   );
 
   const model = new CDX.Models.Component(CDX.Enums.ComponentType.MachineLearningModel, card.name, { bomRef: MODEL_REF });
-  const reviewed = options.licenses ? null : licensesFromReview(path, card);
+  let reviewed: ReviewedLicenses | null = null;
+  if (!options.licenses) {
+    try {
+      reviewed = licensesFromReview(path, card);
+    } catch (e) {
+      // The card's own fields still describe the license; the failure is recorded, not hidden.
+      model.properties.add(prop('modelgate:license:reviewError', (e as Error).message));
+    }
+  }
   for (const l of options.licenses ?? reviewed?.entries ?? licensesFromCard(card)) {
     if ('expression' in l) model.licenses.add(new CDX.Models.LicenseExpression(l.expression));
     else if ('spdx' in l) model.licenses.add(new CDX.Models.SpdxLicense(l.spdx, l.url ? { url: l.url } : {}));
