@@ -35,6 +35,8 @@ export interface ModelCardLicense {
   licenseName?: string;
   licenseLink?: string;
   gated: Record<string, string>;
+  /** `base_model` ids: the ancestors whose terms also bind a derived model. */
+  baseModels: string[];
 }
 
 export interface Detection {
@@ -70,7 +72,9 @@ export function cardLicense(front: Record<string, unknown>): ModelCardLicense | 
   for (const [k, v] of Object.entries(front)) {
     if (k.startsWith('extra_gated_')) gated[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const out: ModelCardLicense = { license, licenseName: str(front.license_name), licenseLink: str(front.license_link), gated };
+  const bm = front.base_model;
+  const baseModels = (typeof bm === 'string' ? [bm] : Array.isArray(bm) ? bm : []).filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+  const out: ModelCardLicense = { license, licenseName: str(front.license_name), licenseLink: str(front.license_link), gated, baseModels };
   if (!license.length && !out.licenseName && !out.licenseLink && !Object.keys(gated).length) return null;
   return out;
 }
@@ -185,6 +189,7 @@ export function detectLicenses(path: string): Detection {
     card = front ? cardLicense(front) : null;
     if (card) {
       for (const l of card.license) evidence.push({ kind: 'card-license', file: rel, value: l });
+      for (const b of card.baseModels) evidence.push({ kind: 'card-base-model', file: rel, value: b });
       if (card.licenseName) evidence.push({ kind: 'card-license-name', file: rel, value: card.licenseName });
       if (card.licenseLink) evidence.push({ kind: 'card-license-link', file: rel, value: card.licenseLink });
       for (const [k, v] of Object.entries(card.gated)) {

@@ -44,6 +44,9 @@ export function reviewLicense(path: string, opts: ReviewOptions): LicenseReview 
     reasons.push({ decision: 'review', text: 'the card says `license: other` without `license_name`: the terms are in a file or link that must be identified' });
   }
 
+  for (const b of det.card?.baseModels ?? []) {
+    reasons.push({ decision: 'approved', text: `derived from ${b}: the base model's license also binds this model (review it too; not checked here)` });
+  }
   if (det.linkMissing) reasons.push({ decision: 'review', text: `the card's license_link points to ${det.linkMissing}, which is not in the folder: the linked terms were not read` });
 
   // 2. Files (and a license text in the gated-access prompt).

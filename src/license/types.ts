@@ -91,7 +91,7 @@ export interface KbEntry {
   source: string;
 }
 
-export type EvidenceKind = 'card-license' | 'card-license-name' | 'card-license-link' | 'card-gated' | 'license-file' | 'notice-file' | 'use-policy-file';
+export type EvidenceKind = 'card-license' | 'card-license-name' | 'card-license-link' | 'card-gated' | 'card-base-model' | 'license-file' | 'notice-file' | 'use-policy-file';
 
 export interface TextMatch {
   /** KB entry (or AUP of an entry) the text matched. */

@@ -289,3 +289,10 @@ test('every Hub model id from governance §5 parses as an SPDX expression and ne
   // OpenMDW is a permissive license family: the id is enough
   assert.equal(decide(model({ 'README.md': card('license: openmdw-1.0') }), 'commercial').decision, 'approved');
 });
+
+test('base_model is recorded as evidence and named in the reasons (lineage is not decided here)', () => {
+  const r = decide(model({ 'README.md': card('license: apache-2.0\nbase_model:\n  - meta-llama/Llama-3.1-8B\n  - Qwen/Qwen2.5-7B') }), 'commercial');
+  assert.deepEqual(r.evidence.filter((e) => e.kind === 'card-base-model').map((e) => e.value), ['meta-llama/Llama-3.1-8B', 'Qwen/Qwen2.5-7B']);
+  assert.ok(r.reasons.some((x) => /derived from meta-llama\/Llama-3\.1-8B/.test(x.text)));
+  assert.equal(r.decision, 'approved');
+});
