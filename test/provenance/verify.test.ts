@@ -29,6 +29,8 @@ for (const name of valid) {
     const r = await verifyModel(path, opts);
     assert.equal(r.valid, true, `${r.code}: ${r.reason}`);
     assert.equal(r.pae, name === 'v0.2.0-certificate' ? 'legacy' : 'standard');
+    const ignoreMePresent = name.startsWith('v1.0.1-') || name.startsWith('v1.1.0-');
+    assert.equal(r.warnings.some((w) => /^ignore-me is present but not verified/.test(w)), ignoreMePresent, r.warnings.join('; '));
   });
 }
 

@@ -1,11 +1,12 @@
 // verifyModel(): an OMS signature over a model, read as named steps — signature, statement, digests.
 import { verify as cryptoVerify, type KeyObject, type X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, PolicyError } from '@sigstore/verify';
 import { ModelgateError } from '../../scan/model.ts';
-import { hashModel, parseShardName, rootDigestOf, type HashProgress, type Resource } from '../hash/index.ts';
+import { GIT_PATHS, hashModel, parseShardName, rootDigestOf, type HashProgress, type Resource } from '../hash/index.ts';
 import { parseBundle, parseStatement, type ParsedBundle, type SignedManifest } from './bundle.ts';
 import { verifyCertificateChain } from './chain.ts';
 import { IN_TOTO_PAYLOAD_TYPE, legacyPae, pae } from './dsse.ts';
@@ -59,6 +60,8 @@ export interface VerifyResult {
   signedRootDigest?: string;
   rootDigest?: string;
   resources?: number;
+  /** Model-relative paths left out of the comparison (git paths, the signature, recorded and caller paths). */
+  ignoredPaths?: string[];
   differences?: ModelDifferences;
   warnings: string[];
 }
@@ -208,6 +211,8 @@ async function verifyDigests(modelPath: string, m: SignedManifest, opts: VerifyM
   });
   result.rootDigest = local.rootDigest;
   result.resources = local.resources.length;
+  result.ignoredPaths = local.serialization.ignorePaths;
+  noteIgnoredContent(modelPath, local.serialization.ignorePaths, opts.signaturePath, result);
   const signed = new Map(m.resources.map((r) => [r.name, r.digest]));
   const found = new Map(local.resources.map((r: Resource) => [r.name, r.digest]));
   const foundFiles = new Set(local.resources.map((r) => filePart(r.name, shards)));
@@ -245,6 +250,17 @@ async function verifyDigests(modelPath: string, m: SignedManifest, opts: VerifyM
   if (!m.legacy && local.rootDigest !== m.rootDigest) {
     // Same resources but a different order cannot happen with a consistent manifest; keep the check anyway.
     throw new VerificationError('DIGEST_MISMATCH', `root digest ${local.rootDigest} differs from the signed ${m.rootDigest}`);
+  }
+}
+
+/** Ignored paths that exist hold bytes nobody verified: say so (git metadata and the signature excepted). */
+function noteIgnoredContent(modelPath: string, ignored: string[], signaturePath: string, result: VerifyResult): void {
+  const root = resolve(modelPath);
+  if (!statSync(root).isDirectory()) return;
+  for (const p of ignored) {
+    const full = resolve(root, p);
+    if ((GIT_PATHS as readonly string[]).includes(p) || full === resolve(signaturePath) || !existsSync(full)) continue;
+    result.warnings.push(`${p} is present but not verified (left out by the signature's ignore_paths or --ignore-paths)`);
   }
 }
 
