@@ -210,10 +210,25 @@ export class BlobWriter {
     this.s1?.update(b);
   }
 
+  /** Bytes hashed but not yet written: small network chunks are written in batches of up to 1 MiB. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
   async write(chunk: Uint8Array): Promise<void> {
-    await this.fh!.write(chunk);
     this.hashChunk(chunk);
     this.offset += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  /** Writes batched bytes to the partial file (before a resume point is relied on, a commit or an abort). */
+  async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.fh!.writev(bufs);
   }
 
   /** SHA-256 of the bytes written so far (does not end the hash). */
@@ -223,6 +238,8 @@ export class BlobWriter {
 
   /** Throws away what was written (a server answered a Range request with the whole file). */
   async reset(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.fh!.truncate(0);
     this.offset = 0;
     this.startHashes();
@@ -233,6 +250,7 @@ export class BlobWriter {
    * the partial file is deleted and a DIGEST_MISMATCH error names the file, the expectation and the fact.
    */
   async commit(expect: BlobExpectation, label: string): Promise<BlobDigests> {
+    await this.flush();
     await this.fh!.sync();
     await this.fh!.close();
     this.fh = undefined;
@@ -265,6 +283,8 @@ export class BlobWriter {
   /** Stops writing; `keepPartial` leaves tmp/<key>.part for a later resume (never a final blob). */
   async abort(keepPartial: boolean): Promise<void> {
     if (this.fh) {
+      // Hashed bytes are written out, so a kept partial holds everything received.
+      if (keepPartial) await this.flush().catch(() => undefined);
       await this.fh.close().catch(() => undefined);
       this.fh = undefined;
     }
