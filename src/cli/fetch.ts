@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ModelgateError } from '../scan/model.ts';
-import { fetchSource, type FetchOptions, type FetchProgress, type FetchResult } from '../provenance/sources/index.ts';
+import { fetchSource, listHubFiles, sourceKind, type FetchOptions, type FetchProgress, type FetchResult } from '../provenance/sources/index.ts';
 import { DEFAULT_STORE } from '../provenance/quarantine/index.ts';
 
 export interface SourceFlags {
@@ -40,6 +40,7 @@ Exit codes:
 Examples:
   modelgate fetch hf://acme/tiny-model@0123456789abcdef0123456789abcdef01234567
   modelgate fetch hf://acme/tiny-model@main --allow-floating --json
+  modelgate fetch hf://acme/tiny-model@main --allow-floating --list   what would be fetched
   modelgate fetch ./downloaded-model/ --store /srv/quarantine
   modelgate fetch https://example.com/m.gguf --sha256 9f86d081884c7d65…`;
 
@@ -103,9 +104,21 @@ export function registerFetch(program: Command): void {
     .argument('<source>', 'hf://ORG/NAME@COMMIT, a folder, a file or archive, or an https:// URL');
   addSourceOptions(cmd)
     .option('--json', 'print the manifest and its digest as JSON on stdout')
+    .option('--list', 'hf:// only: list the files at the resolved commit (sizes, git oid, LFS sha256) and download nothing')
     .addHelpText('after', HELP_AFTER)
-    .action(async (source: string, flags: SourceFlags & { json?: boolean }) => {
+    .action(async (source: string, flags: SourceFlags & { json?: boolean; list?: boolean }) => {
       const opts = fetchOptionsFrom(flags);
+      if (flags.list) {
+        if (sourceKind(source) !== 'hf') throw new ModelgateError('USAGE', '--list is for hf:// sources');
+        const l = await listHubFiles(source, opts);
+        if (flags.json) process.stdout.write(`${JSON.stringify(l, null, 2)}\n`);
+        else {
+          const lines = [`repo      ${l.repo}`, `commit    ${l.resolvedCommit}${l.floating ? ` (resolved from "${l.requestedRevision}")` : ''}`, ''];
+          for (const f of l.files) lines.push(`  ${f.lfs ? `sha256:${f.lfs.sha256}` : `git-sha1:${f.gitOid}`.padEnd(71)}  ${String(f.size).padStart(12)}  ${f.path}`);
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
+        return;
+      }
       let result: FetchResult;
       try {
         result = await fetchSource(source, opts);

@@ -87,3 +87,19 @@ test('usage errors exit 2: an https source without --sha256, a bad --token-env, 
     assert.match(r.stderr, /^modelgate: /);
   }
 });
+
+test('--list shows the files at the resolved commit with their digests and downloads nothing', async () => {
+  const s = store();
+  const r = await runCliAsync(['fetch', 'hf://acme/tiny-model@main', '--allow-floating', '--list', '--json', '--endpoint', hub.url, '--store', s], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const l = JSON.parse(r.stdout) as { resolvedCommit: string; floating: boolean; files: { path: string; size: number; gitOid: string; lfs: { sha256: string } | null }[] };
+  assert.equal(l.resolvedCommit, commit());
+  assert.equal(l.floating, true);
+  const model = readFileSync(`${FIXTURES}/hub/acme/tiny-model/model.safetensors`);
+  assert.equal(l.files.find((f) => f.path === 'model.safetensors')!.lfs!.sha256, createHash('sha256').update(model).digest('hex'));
+  const cfg = readFileSync(`${FIXTURES}/hub/acme/tiny-model/config.json`);
+  assert.equal(l.files.find((f) => f.path === 'config.json')!.gitOid, createHash('sha1').update(`blob ${cfg.length}\0`).update(cfg).digest('hex'));
+  assert.deepEqual(allFiles(join(s, 'blobs')), []);
+  const refused = await runCliAsync(['fetch', 'hf://acme/tiny-model@main', '--list', '--endpoint', hub.url, '--store', s], { env });
+  assert.equal(refused.code, 2);
+});

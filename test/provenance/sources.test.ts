@@ -249,8 +249,9 @@ test('https:// sources need --sha256, are verified, and a wrong digest is refuse
     const url = `${hub.cdnUrl}/repos/${sha256(b)}`;
     await rejectsWith(fetchSource(url, { store: freshStore() }), 'USAGE', '--sha256');
     const store = freshStore();
-    const r = await fetchSource(url, { store, sha256: sha256(b), http: FAST });
+    const r = await fetchSource(url, { store, sha256: sha256(b), http: FAST, token: 'hf_NOTFORURLS' });
     assert.equal(r.manifest.source.type, 'https');
+    assert.ok(hub.requests.length > 0 && hub.requests.every((q) => q.authorization === undefined), 'a Hub token is never sent to a URL source');
     assert.deepEqual(r.manifest.files.map((f) => [f.path, f.size, f.sha256, f.gitBlobSha1]), [[sha256(b), b.length, sha256(b), gitSha1(b)]]);
     const wrong = 'ab'.repeat(32);
     const s2 = freshStore();

@@ -14,7 +14,7 @@ export function gitBlobSha1(content: Uint8Array): string {
   return createHash('sha1').update(gitBlobHeader(content.length)).update(content).digest('hex');
 }
 
-/** The git blob SHA-1 of a Git LFS pointer file for content with this SHA-256 and size. */
+/** The Git LFS pointer file for content with this SHA-256 and size (its git blob SHA-1 is the tree `oid` of an LFS file). */
 export function lfsPointer(sha256: string, size: number): string {
   return `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${size}\n`;
 }

@@ -67,7 +67,28 @@ export async function fetchSource(spec: string, opts: FetchOptions = {}): Promis
 
 // ---------------------------------------------------------------- Hub
 
-async function fetchHub(spec: string, store: ContentStore, opts: FetchOptions): Promise<FetchResult> {
+export interface HubListing {
+  repo: string;
+  requestedRevision: string;
+  resolvedCommit: string;
+  floating: boolean;
+  files: { path: string; size: number; gitOid: string; lfs: { sha256: string; size: number } | null }[];
+}
+
+/** What `fetch` would download: the files at the resolved commit with sizes and digests, nothing written. */
+export async function listHubFiles(spec: string, opts: Pick<FetchOptions, 'allowFloating' | 'endpoint' | 'token' | 'http'> = {}): Promise<HubListing> {
+  const { ref, client, commit, pinned } = await resolveHub(spec, opts);
+  const entries = await client.listFiles(ref.repo, commit);
+  return {
+    repo: ref.repo,
+    requestedRevision: ref.revision,
+    resolvedCommit: commit,
+    floating: !pinned,
+    files: entries.map((e) => ({ path: e.path, size: e.size, gitOid: e.oid, lfs: e.lfs ? { sha256: e.lfs.oid, size: e.lfs.size } : null })).sort((a, b) => (a.path < b.path ? -1 : 1)),
+  };
+}
+
+async function resolveHub(spec: string, opts: Pick<FetchOptions, 'allowFloating' | 'endpoint' | 'token' | 'http'>) {
   const ref = parseHfUri(spec);
   const pinned = COMMIT_RE.test(ref.revision.toLowerCase());
   if (!pinned && !opts.allowFloating) {
@@ -82,6 +103,11 @@ async function fetchHub(spec: string, store: ContentStore, opts: FetchOptions): 
   if (pinned && commit !== ref.revision.toLowerCase()) {
     throw new ModelgateError('HUB_BAD_RESPONSE', `${spec}: the Hub resolved commit ${ref.revision} to ${commit}`);
   }
+  return { ref, client, commit, pinned, endpoint };
+}
+
+async function fetchHub(spec: string, store: ContentStore, opts: FetchOptions): Promise<FetchResult> {
+  const { ref, client, commit, pinned, endpoint } = await resolveHub(spec, opts);
   const sourceId = `hf:${client.endpoint}/${ref.repo}@${commit}`;
   const reuse = reusable(store, sourceId);
   if (reuse) return reuse;
@@ -147,7 +173,7 @@ async function gitSha1OfBlob(store: ContentStore, sha256: string, size: number):
   return h.digest('hex');
 }
 
-function httpOptions(opts: FetchOptions, endpoint: string): HttpOptions {
+function httpOptions(opts: Pick<FetchOptions, 'token' | 'http'>, endpoint: string): HttpOptions {
   let origin: string | undefined;
   try {
     origin = new URL(endpoint).origin;
