@@ -114,7 +114,7 @@ async function retrying<T>(url: string, o: HttpOptions, run: (n: number) => Prom
       if (!(e instanceof RetryableError)) throw e;
       // Progress (a resumed download that got further) earns fresh retries, within a hard total bound.
       if (progressed()) n = 0;
-      if (n >= retries || total >= retries * 4) throw new ModelgateError('HTTP_RETRIES_EXHAUSTED', `${e.message} (gave up after ${total + 1} attempts)`);
+      if (n >= retries || total >= retries * 4) throw new ModelgateError('HTTP_RETRIES_EXHAUSTED', `${e.message} (gave up after ${total + 1} attempt${total === 0 ? '' : 's'})`);
       const delay = backoff(o, n, e.retryAfterMs);
       o.onRetry?.({ url: displayUrl(url), attempt: total + 1, delayMs: delay, reason: e.message });
       await sleep(delay);
