@@ -2,3 +2,8 @@
 export * from './scan/index.ts';
 export { renderReport, toSarif, renderText, type ReportFormat } from './scan/render.ts';
 export { VERSION } from './version.ts';
+export * from './provenance/hash/index.ts';
+export * from './provenance/signing/index.ts';
+export * from './provenance/card/index.ts';
+export * from './provenance/sbom/index.ts';
+export * from './license/index.ts';

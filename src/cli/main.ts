@@ -31,6 +31,12 @@ registerLicense(program);
 registerCard(program);
 registerSbom(program);
 
+// `modelgate … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }

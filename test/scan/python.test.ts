@@ -248,13 +248,13 @@ test('hostile sources end quickly: deep nesting and oversized files fail closed'
   const deep = await scanPy(`x = ${'('.repeat(50_000)}1${')'.repeat(50_000)}\nimport os\nos.system("id")\n`);
   assert.equal(deep.status, 'error');
   assert.ok(deep.findings.some((f) => f.ruleId === 'MG-PY-007' && f.evidence.limit === 'nesting'), JSON.stringify(deep.findings));
-  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 15_000, `${Date.now() - t0} ms`); // generous: CI shares 2 cores; a blow-up takes minutes
 
   t0 = Date.now();
   const big = await scanPy(`# ${'x'.repeat(9 << 20)}\n`);
   assert.equal(big.status, 'error');
   assert.ok(big.findings.some((f) => f.ruleId === 'MG-PY-007' && f.evidence.limit === 'python-size'));
-  assert.ok(Date.now() - t0 < 5000);
+  assert.ok(Date.now() - t0 < 15_000);
 
   // Calls nested deeper than the resolver follows are reported as not analysed, not silently passed.
   const chain = `import os\n${'getattr('.repeat(40)}os${', "x")'.repeat(40)}("id")\n`;
@@ -266,7 +266,7 @@ test('hostile sources end quickly: deep nesting and oversized files fail closed'
   t0 = Date.now();
   const many = analyzePython('import os\n' + 'x = os.path.join("a", "b")\n'.repeat(100_000));
   assert.deepEqual(many.behaviours, []);
-  assert.ok(Date.now() - t0 < 8000, `${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 30_000, `${Date.now() - t0} ms`); // linear: ~2 s alone; quadratic would take minutes
 });
 
 test('a syntax error in a notebook cell does not hide the other cells', async () => {
@@ -310,5 +310,5 @@ test('import-time propagation over many functions and calls is fast', () => {
   const [b] = analyzePython(src).behaviours;
   assert.equal(b.when, 'import');
   assert.equal(b.fn, `f${n}`);
-  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+  assert.ok(Date.now() - t0 < 15_000, `${Date.now() - t0} ms`); // generous: CI shares 2 cores; a blow-up takes minutes
 });
