@@ -98,7 +98,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
   };
   const revToCommit = (name: string, rev: string) => {
     const c = commitOf(name);
-    return rev === 'main' || rev === 'v1.0' || rev === c ? c : undefined;
+    return rev === 'main' || rev === 'v1.0' || rev === 'refs/pr/1' || rev === c ? c : undefined;
   };
   for (const org of readdirSync(opts.root)) {
     if (statSync(join(opts.root, org)).isDirectory()) for (const name of readdirSync(join(opts.root, org))) repo(`${org}/${name}`);

@@ -137,6 +137,15 @@ test('@main with allowFloating resolves and records the commit; downloads use th
   });
 });
 
+test('a revision with slashes (refs/pr/1) is sent URL-encoded and needs allowFloating', async () => {
+  await withHub({}, async (hub, commit) => {
+    await rejectsWith(fetchSource(`hf://${REPO}@refs/pr/1`, { store: freshStore(), endpoint: hub.url }), 'FLOATING_REVISION', '"refs/pr/1"');
+    const r = await fetchSource(`hf://${REPO}@refs/pr/1`, { store: freshStore(), endpoint: hub.url, allowFloating: true, http: FAST });
+    assert.equal(r.manifest.resolvedCommit, commit);
+    assert.ok(hub.requests.some((q) => q.url === `/api/models/${REPO}/revision/refs%2Fpr%2F1`));
+  });
+});
+
 test('an unknown commit is an error naming the Hub status', async () => {
   await withHub({}, async (hub) => {
     await rejectsWith(fetchSource(`hf://${REPO}@${'0'.repeat(40)}`, { store: freshStore(), endpoint: hub.url, http: FAST }), 'HTTP_NOT_FOUND', 'HTTP 404');
