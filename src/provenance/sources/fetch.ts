@@ -131,7 +131,6 @@ async function fetchHub(spec: string, store: ContentStore, opts: FetchOptions): 
       todo.push(j);
     }
   });
-  // The content's git blob SHA-1 of an LFS file is not listed; it is computed from the verified bytes.
   let downloadedBytes = 0;
   let done = 0;
   await pool(todo, opts.concurrency ?? 4, async (job) => {
@@ -154,9 +153,10 @@ async function fetchHub(spec: string, store: ContentStore, opts: FetchOptions): 
     done++;
     for (const i of job.index) files[i] = hubFile(entries[i], d.sha256, d.gitSha1);
   });
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i];
-    if (f.lfs && !f.gitBlobSha1) f.gitBlobSha1 = (await gitSha1OfBlob(store, f.sha256, f.size));
+  // An LFS file's content git blob SHA-1 is not listed (its `oid` is the pointer's): for blobs that were
+  // already in the store it is computed from the stored, verified bytes.
+  for (const f of files) {
+    if (f.lfs && !f.gitBlobSha1) f.gitBlobSha1 = await gitSha1OfBlob(store, f.sha256, f.size);
   }
   const source: SourceRecord = { type: 'hf', uri: `hf://${ref.repo}@${commit}`, endpoint: client.endpoint, repo: ref.repo, requestedRevision: ref.revision, resolvedCommit: commit, floating: !pinned };
   return finish(store, sourceId, source, files, opts, { files: todo.length, bytes: downloadedBytes });
