@@ -7,3 +7,6 @@ export * from './provenance/signing/index.ts';
 export * from './provenance/card/index.ts';
 export * from './provenance/sbom/index.ts';
 export * from './license/index.ts';
+export * from './provenance/sources/index.ts';
+export * from './provenance/quarantine/index.ts';
+export * from './provenance/mirror/index.ts';
