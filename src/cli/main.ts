@@ -12,6 +12,7 @@ import { registerMirror } from './mirror.ts';
 import { registerLicense } from './license.ts';
 import { registerCard } from './card.ts';
 import { registerSbom } from './sbom.ts';
+import { registerEval } from './eval.ts';
 
 const program = new Command('modelgate')
   .description('Inspect, prove and govern ML model artifacts without ever loading them.')
@@ -30,6 +31,7 @@ registerMirror(program);
 registerLicense(program);
 registerCard(program);
 registerSbom(program);
+registerEval(program);
 
 // `modelgate … | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
