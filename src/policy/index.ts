@@ -1,0 +1,8 @@
+// The door of the policy room: a policy file in, a release decision with reasons out.
+export { checkPolicy, parsePolicy, loadPolicyFile, defaultPolicy, formatIssue, PolicyError, BUILTIN_SOURCE, type PolicyCheck } from './load.ts';
+export { evaluateGate, requirementsFor, type GateOptions } from './gate.ts';
+export { describeCell, describeCellShort, describeCellNotes } from './describe.ts';
+export { parseDuration } from './duration.ts';
+export { POLICY_SCHEMA } from './schema.ts';
+export { DEFAULT_POLICY_YAML } from './default-policy.ts';
+export * from './types.ts';
