@@ -1,5 +1,5 @@
 // The door of the policy room: a policy file in, a release decision with reasons out.
-export { checkPolicy, parsePolicy, loadPolicyFile, defaultPolicy, formatIssue, PolicyError, BUILTIN_SOURCE, type PolicyCheck } from './load.ts';
+export { checkPolicy, parsePolicy, loadPolicy, loadPolicyFile, defaultPolicy, POLICY_FILE, formatIssue, PolicyError, BUILTIN_SOURCE, type PolicyCheck } from './load.ts';
 export { evaluateGate, requirementsFor, type GateOptions } from './gate.ts';
 export { describeCell, describeCellShort, describeCellNotes } from './describe.ts';
 export { parseDuration } from './duration.ts';

@@ -1,6 +1,7 @@
 // Reading a policy file: YAML → JSON Schema (ajv) → cross-checks → every tier × environment cell resolved.
 // Every problem is reported with the file, the line and column, what was expected and what was found.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, isAlias, type Document, type Node as YamlNode } from 'yaml';
 import { ModelgateError, RULES } from '../scan/index.ts';
@@ -80,6 +81,15 @@ export function formatIssue(i: PolicyIssue): string {
 /** The built-in default policy (the same text as modelgate.policy.yaml at the repository root). */
 export function defaultPolicy(): Policy {
   return parsePolicy(DEFAULT_POLICY_YAML, BUILTIN_SOURCE);
+}
+
+export const POLICY_FILE = 'modelgate.policy.yaml';
+
+/** The policy a command uses: FILE when given, else ./modelgate.policy.yaml when it exists, else the built-in default. */
+export function loadPolicy(file?: string, cwd: string = process.cwd()): Policy {
+  if (file) return loadPolicyFile(file);
+  const local = join(cwd, POLICY_FILE);
+  return existsSync(local) ? loadPolicyFile(local) : defaultPolicy();
 }
 
 export function loadPolicyFile(path: string): Policy {
