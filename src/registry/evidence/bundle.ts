@@ -56,11 +56,11 @@ index.json lists every file with its kind, predicateType, subject digest and cre
    Each "sig" is an ECDSA signature (DER, base64) over the DSSE pre-authentication encoding
      PAE = "DSSEv1" SP len(payloadType) SP payloadType SP len(payload) SP payload
    where payload is the decoded bytes and lengths are decimal byte counts; SHA-256 for P-256 keys.
-   With OpenSSL, for one file F:
-     T=application/vnd.in-toto+json
-     jq -r .payload F | base64 -d > payload.bin
+   With OpenSSL and jq, for one file:
+     F=<id>.json; T=application/vnd.in-toto+json
+     jq -r .payload "$F" | base64 -d > payload.bin
      { printf 'DSSEv1 %d %s %d ' \${#T} "$T" $(stat -c %s payload.bin); cat payload.bin; } > pae.bin
-     jq -r '.signatures[0].sig' F | base64 -d > sig.der
+     jq -r '.signatures[0].sig' "$F" | base64 -d > sig.der
      openssl dgst -sha256 -verify public-key.pem -signature sig.der pae.bin
    Evidence with an empty "signatures" list is unsigned: its integrity rests on the id alone.
 `;

@@ -11,7 +11,7 @@
 //   deadlock (40P01): every invariant that a transaction reads and then writes holds under concurrency.
 // A process killed inside `fn` leaves nothing: the transaction never commits.
 // Do not call `store.transaction` inside `fn` (SQLite has one connection: it would wait forever).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -33,6 +33,8 @@ export interface Store {
 }
 
 export interface OpenOptions {
+  /** Create a missing SQLite file (default true); false makes a missing file a DB_OPEN error. */
+  create?: boolean;
   /** Apply pending migrations (default true). */
   migrate?: boolean;
   /** Working directory for the default and relative SQLite paths (default process.cwd()). */
@@ -68,6 +70,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function openStore(url?: string, opts: OpenOptions = {}): Promise<Store> {
   const { kind, target } = resolveStoreUrl(url, opts.cwd);
+  if (kind === 'sqlite' && opts.create === false && target !== ':memory:' && !existsSync(target)) {
+    throw new ModelgateError('DB_OPEN', `no registry database at ${target} (pass --db URL or set MODELGATE_DB)`);
+  }
   const store = kind === 'sqlite' ? openSqlite(target, opts) : await openPostgres(target, opts);
   if (opts.migrate !== false) {
     try {
