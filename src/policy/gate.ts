@@ -109,6 +109,7 @@ function waivable(ctx: Ctx, r: RequirementResult): RequirementResult {
   if (r.status === 'pass' || r.status === 'waived') return r;
   const hasCandidate = (ctx.facts.waivers ?? []).some((w) => w.requirementId === r.id);
   if (!hasCandidate) return r;
+  if (!ctx.cell.waivers) return { ...r, reason: `${r.reason} (a waiver exists, but this tier and environment accept no waivers)` };
   if (!waivableId(ctx, r.id)) return { ...r, reason: `${r.reason} (a waiver exists, but the policy does not let ${r.id} be waived here)` };
   const { waiver, rejected } = findWaiver(ctx, r.id);
   if (!waiver) return { ...r, reason: `${r.reason} (${rejected.join('; ')})` };

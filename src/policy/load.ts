@@ -331,27 +331,45 @@ function merge(base: Json | undefined, over: Json | undefined): Json | undefined
 
 function resolveCells(raw: RawPolicy): { cells: Record<Tier, Record<string, CellRequirements>>; issues: Located[] } {
   const cells = {} as Record<Tier, Record<string, CellRequirements>>;
-  const issues: Located[] = [];
+  // One problem written once (say in defaults) shows in many cells: report it once, listing the cells.
+  const found = new Map<string, { path: Array<string | number>; message: string; cells: string[] }>();
+  const report = (path: Array<string | number>, message: string, cell: string) => {
+    const k = `${path.join('.')}\0${message}`;
+    const f = found.get(k);
+    if (f) f.cells.push(cell);
+    else found.set(k, { path, message, cells: [cell] });
+  };
   for (const t of TIERS) {
     cells[t] = {};
+    const tierLayers = raw.tiers[t];
     for (const env of raw.environments) {
-      const tierLayers = raw.tiers[t];
-      const merged = [raw.defaults, tierLayers.default, tierLayers[env]].reduce<Json | undefined>((acc, l) => merge(acc, l as Json | undefined), {}) as RequirementsLayer;
-      const where: Array<string | number> = tierLayers[env] ? ['tiers', t, env] : tierLayers.default ? ['tiers', t, 'default'] : ['tiers', t];
+      const stack: Array<[Array<string | number>, RequirementsLayer | undefined]> = [
+        [['defaults'], raw.defaults],
+        [['tiers', t, 'default'], tierLayers.default],
+        [['tiers', t, env], tierLayers[env]],
+      ];
+      const merged = stack.reduce<Json | undefined>((acc, [, l]) => merge(acc, l as Json | undefined), {}) as RequirementsLayer;
+      /** The most specific layer that writes `section` (where a fix belongs). */
+      const whereIs = (section: keyof RequirementsLayer): Array<string | number> => {
+        for (let i = stack.length - 1; i >= 0; i--) if (stack[i][1]?.[section] !== undefined) return [...stack[i][0], section];
+        return ['tiers', t];
+      };
+      const cell = `${t} × ${env}`;
       for (const [section, fields] of Object.entries(RESOLVED_REQUIRED)) {
         const s = merged[section as keyof RequirementsLayer] as Record<string, unknown> | null | undefined;
         if (!s || (section === 'waivers' && s.allowed === false)) continue;
         for (const f of fields) {
-          if (s[f] === undefined) issues.push({ path: where, key: true, message: `${t} × ${env}: "${section}" needs "${f}" (set it in tiers.${t}.${env}, tiers.${t}.default or defaults)` });
+          if (s[f] === undefined) report(whereIs(section as keyof RequirementsLayer), `"${section}" needs "${f}" (set it here, in tiers.${t}.default or in defaults)`, cell);
         }
       }
       const a = merged.approvals;
       if (a && a.quorum !== undefined && (a.roles?.length ?? 0) > a.quorum) {
-        issues.push({ path: where, key: true, message: `${t} × ${env}: approvals quorum ${a.quorum} is less than the ${a.roles!.length} roles required (${a.roles!.join(', ')})` });
+        report(whereIs('approvals'), `approvals quorum ${a.quorum} is less than the ${a.roles!.length} roles required (${a.roles!.join(', ')})`, cell);
       }
       cells[t][env] = toCell(merged);
     }
   }
+  const issues = [...found.values()].map((f) => ({ path: f.path, key: true, message: `${f.message}; in ${f.cells.length > 3 ? `${f.cells.length} cells (${f.cells.slice(0, 3).join(', ')}, …)` : f.cells.join(', ')}` }));
   return { cells, issues };
 }
 

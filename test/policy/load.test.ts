@@ -98,10 +98,13 @@ test('roles must be declared; rule ids must exist; approvals cannot be waived', 
 
 test('after merging, a section without its key field is an error naming the cell', () => {
   const i = only(`${HEAD}${TIERS_OK.replace('high: {}', 'high:\n    production:\n      approvals: { roles: [security] }')}`);
-  assert.equal(i.line, 8, 'the line of the cell that lacks it');
-  assert.match(i.message, /high × production: "approvals" needs "quorum"/);
+  assert.equal(i.line, 9, 'the line of the section that lacks it');
+  assert.equal(i.path, 'tiers.high.production.approvals');
+  assert.match(i.message, /"approvals" needs "quorum" .*; in high × production$/);
   const q = only(`${HEAD}defaults:\n  approvals: { quorum: 1, roles: [security, ml-lead] }\n${TIERS_OK}`);
-  assert.match(q.message, /quorum 1 is less than the 2 roles required/);
+  assert.equal(q.line, 5);
+  assert.equal(q.path, 'defaults.approvals');
+  assert.match(q.message, /quorum 1 is less than the 2 roles required \(security, ml-lead\); in 12 cells \(low × dev, low × staging, low × production, …\)/);
 });
 
 test('YAML syntax errors and duplicate keys carry a line', () => {
