@@ -180,9 +180,11 @@ export function registerEval(program: Command): void {
     .argument('<after>', 'later result')
     .option('--json', 'machine-readable output', false)
     .addHelpText('after', '\nExit codes:\n  0  no regression\n  1  at least one case passed before and fails now\n  2  usage error or unreadable file\n\nExample:\n  modelgate eval compare release-1.json release-2.json')
-    .action((a: string, b: string, flags: { json: boolean }) => {
+    .action((a: string, b: string, flags: { json: boolean }, sub: Command) => {
+      // `--json` after the file names is parsed by the parent `eval` command, which has a --json too.
+      const json = flags.json || sub.optsWithGlobals().json === true;
       const cmp = compareEvalResults(readEvalResult(a), readEvalResult(b));
-      process.stdout.write(flags.json ? `${JSON.stringify(cmp, null, 2)}\n` : renderComparison(cmp));
+      process.stdout.write(json ? `${JSON.stringify(cmp, null, 2)}\n` : renderComparison(cmp));
       process.exitCode = cmp.regressions.length ? 1 : 0;
     });
 }
