@@ -12,6 +12,7 @@ import {
   parseEvidence,
   predicateErrors,
   scanPredicate,
+  testResultsFromEvalRun,
   type DsseEnvelope,
 } from '../../src/registry/evidence/index.ts';
 import { pae } from '../../src/provenance/signing/index.ts';
@@ -64,6 +65,12 @@ test('the id changes with any byte of the predicate', () => {
     assert.ok(!seen.has(id), `id collided for ${JSON.stringify(p)}`);
     seen.add(id);
   }
+  // Every single-character change of a field gives a new id.
+  const note = 'ship it after review';
+  const ids = new Set<string>();
+  for (let i = 0; i < note.length; i++) ids.add(makeEvidence('approval', ROOT, { ...approval, note: note.slice(0, i) + '#' + note.slice(i + 1) }).id);
+  assert.equal(ids.size, note.length);
+  assert.ok(!ids.has(base));
   assert.notEqual(makeEvidence('approval', OTHER, approval).id, base);
   assert.notEqual(makeEvidence('approval', ROOT, approval, { name: 'other' }).id, base);
 });
@@ -179,4 +186,34 @@ test('scanPredicate: summary, per-file max severity and the models inventory', (
   const ev = makeEvidence('scan', ROOT, p);
   assert.equal(ev.statement.predicateType, 'https://modelgate.dev/scan/v1');
   assert.deepEqual(parseEvidence(ev.envelope).statement.predicate, JSON.parse(JSON.stringify(p)));
+});
+
+test('eval runs: the predicate modelgate eval writes is kind eval-run; each suite converts to a test-result predicate', () => {
+  const D = 'e'.repeat(64);
+  const mk = (id: string, status: 'pass' | 'fail' | 'error') => ({ id, status, reasons: [], assertions: [], transcript: { request: [] }, latencyMs: 5 });
+  const run = {
+    endpoint: 'http://127.0.0.1:11434/v1',
+    model: 'llama3',
+    server: { kind: 'openai' },
+    parameters: { temperature: 0 },
+    startedAt: '2026-11-20T10:00:00.000Z',
+    finishedAt: '2026-11-20T10:01:00.000Z',
+    minPassRate: 0.9,
+    verdict: 'fail',
+    warnings: [],
+    suites: [
+      { id: 'jailbreak', version: '1', digest: D, total: 3, passed: 2, failed: 1, errored: 0, passRate: 0.6667, ci95: [0.2077, 0.9385], latencyMs: { mean: 5, p50: 5, p95: 5 }, usage: { promptTokens: 0, completionTokens: 0 }, cases: [mk('a', 'pass'), mk('b', 'fail'), mk('c', 'pass')] },
+      { id: 'pii', version: '2', digest: `sha256:${D}`, total: 2, passed: 2, failed: 0, errored: 0, passRate: 1, ci95: [0.3424, 1], latencyMs: { mean: 5, p50: 5, p95: 5 }, usage: { promptTokens: 0, completionTokens: 0 }, cases: [mk('x', 'pass'), mk('y', 'pass')] },
+    ],
+  };
+  const ev = makeEvidence('eval-run', ROOT, run);
+  assert.equal(ev.statement.predicateType, 'https://modelgate.dev/eval-result/v1');
+  assert.equal(parseEvidence(ev.envelope).kind, 'eval-run');
+  const tr = testResultsFromEvalRun(run as never);
+  assert.deepEqual(tr.map((t) => [t.result, t.passedTests, t.failedTests, t.summary.suiteDigest, t.summary.ci]), [
+    ['FAILED', ['a', 'c'], ['b'], D, { low: 0.2077, high: 0.9385, level: 0.95 }],
+    ['PASSED', ['x', 'y'], [], D, { low: 0.3424, high: 1, level: 0.95 }],
+  ]);
+  for (const p of tr) assert.equal(makeEvidence('eval', ROOT, p).statement.predicateType, 'https://in-toto.io/attestation/test-result/v0.1');
+  assert.deepEqual(predicateErrors('eval-run', { ...run, suites: [{ ...run.suites[0], digest: 'abc' }] }), ['predicate.suites[0].digest: must match pattern "^(sha256:)?[0-9a-f]{64}$"']);
 });

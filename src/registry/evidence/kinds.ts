@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
 import { ModelgateError } from '../../scan/model.ts';
 
-export const EVIDENCE_KINDS = ['scan', 'license', 'signature', 'sbom', 'card', 'eval', 'approval', 'waiver', 'gate', 'deployment', 'outside-report'] as const;
+export const EVIDENCE_KINDS = ['scan', 'license', 'signature', 'sbom', 'card', 'eval', 'eval-run', 'approval', 'waiver', 'gate', 'deployment', 'outside-report'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 export interface KindInfo {
@@ -112,6 +112,31 @@ const KINDS: KindInfo[] = [
         ci: obj(['low', 'high', 'level'], { low: { type: 'number', minimum: 0, maximum: 1 }, high: { type: 'number', minimum: 0, maximum: 1 }, level: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } }),
         endpoint: { type: 'string' },
       }),
+    }),
+  },
+  {
+    kind: 'eval-run',
+    predicateType: 'https://modelgate.dev/eval-result/v1',
+    description: 'the full result of `modelgate eval` (per-suite statistics and transcripts), as that command writes it',
+    schema: obj(['endpoint', 'model', 'minPassRate', 'verdict', 'suites'], {
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      minPassRate: { type: 'number', minimum: 0, maximum: 1 },
+      verdict: { enum: ['pass', 'fail'] },
+      startedAt: DATE,
+      finishedAt: DATE,
+      suites: {
+        type: 'array',
+        items: obj(['id', 'version', 'digest', 'total', 'passed', 'passRate', 'ci95'], {
+          id: NAME,
+          version: { type: 'string' },
+          digest: { type: 'string', pattern: '^(sha256:)?[0-9a-f]{64}$' },
+          total: { type: 'integer', minimum: 0 },
+          passed: { type: 'integer', minimum: 0 },
+          passRate: { type: 'number', minimum: 0, maximum: 1 },
+          ci95: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', minimum: 0, maximum: 1 } },
+        }),
+      },
     }),
   },
   {

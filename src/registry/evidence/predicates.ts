@@ -1,4 +1,5 @@
 // Builders for predicates from the library's own results, so callers do not hand-assemble them.
+import type { EvalPredicate } from '../../evals/index.ts';
 import type { ScanReport, Severity } from '../../scan/model.ts';
 import { sha256Hex } from './canonical.ts';
 import type { OutsideReport } from './reports/index.ts';
@@ -40,4 +41,32 @@ export interface OutsideReportPredicate extends OutsideReport {
 export function outsideReportPredicate(report: OutsideReport, raw: string | Uint8Array, opts: { scope?: string; name?: string } = {}): OutsideReportPredicate {
   const bytes = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
   return { ...report, ...(opts.scope ? { scope: opts.scope } : {}), source: { sha256: sha256Hex(bytes), bytes: bytes.length, ...(opts.name ? { name: opts.name } : {}) } };
+}
+
+export interface TestResultPredicate {
+  result: 'PASSED' | 'FAILED';
+  configuration: { name: string; digest: { sha256: string } }[];
+  url?: string;
+  passedTests: string[];
+  warnedTests: string[];
+  failedTests: string[];
+  summary: { suite: string; suiteDigest: string; total: number; passed: number; passRate: number; ci: { low: number; high: number; level: number }; endpoint?: string };
+}
+
+/**
+ * One in-toto test-result predicate per suite of a `modelgate eval` run (kind "eval"): PASSED when
+ * the suite's pass rate reaches the run's minimum; errored cases count as failed.
+ */
+export function testResultsFromEvalRun(run: Pick<EvalPredicate, 'endpoint' | 'minPassRate' | 'suites'>): TestResultPredicate[] {
+  return run.suites.map((s) => {
+    const digest = s.digest.replace(/^sha256:/, '');
+    return {
+      result: s.passRate >= run.minPassRate ? 'PASSED' : 'FAILED',
+      configuration: [{ name: `suite:${s.id}@${s.version}`, digest: { sha256: digest } }],
+      passedTests: s.cases.filter((c) => c.status === 'pass').map((c) => c.id),
+      warnedTests: [],
+      failedTests: s.cases.filter((c) => c.status !== 'pass').map((c) => c.id),
+      summary: { suite: s.id, suiteDigest: digest, total: s.total, passed: s.passed, passRate: s.passRate, ci: { low: s.ci95[0], high: s.ci95[1], level: 0.95 }, ...(run.endpoint ? { endpoint: run.endpoint } : {}) },
+    };
+  });
 }
