@@ -5,3 +5,4 @@ export { buildCase, builtinSuiteIds, canonicalJson, loadSuite, parseSuite, rende
 export { EVAL_PREDICATE_TYPE, evalExitCode, judgeAnswer, runEval, wilson, type EvalPredicate, type EvalStatement, type RunEvalOptions } from './run.ts';
 export { compareEvalResults, readEvalResult, type CaseChange, type Comparison } from './compare.ts';
 export type * from './types.ts';
+export { checkEvalEvidence, type EvalGateResult, type EvalRequirement } from './gate.ts';
