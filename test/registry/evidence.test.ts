@@ -13,9 +13,11 @@ import {
   predicateErrors,
   scanPredicate,
   testResultsFromEvalRun,
+  gatePredicate,
   type DsseEnvelope,
 } from '../../src/registry/evidence/index.ts';
 import { pae } from '../../src/provenance/signing/index.ts';
+import { defaultPolicy, evaluateGate } from '../../src/policy/index.ts';
 import { ModelgateError, type ScanReport } from '../../src/scan/model.ts';
 
 const ROOT = 'a'.repeat(64);
@@ -183,6 +185,7 @@ test('scanPredicate: summary, per-file max severity and the models inventory', (
     ['m/model.pkl', 'critical', 2, ['MG-PKL-001', 'MG-PKL-009']],
     ['m/model.safetensors', null, 0, []],
   ]);
+  assert.deepEqual(p.findingsByRule, { 'MG-PKL-001': { severity: 'critical', count: 1 }, 'MG-PKL-009': { severity: 'medium', count: 1 } });
   const ev = makeEvidence('scan', ROOT, p);
   assert.equal(ev.statement.predicateType, 'https://modelgate.dev/scan/v1');
   assert.deepEqual(parseEvidence(ev.envelope).statement.predicate, JSON.parse(JSON.stringify(p)));
@@ -216,4 +219,14 @@ test('eval runs: the predicate modelgate eval writes is kind eval-run; each suit
   ]);
   for (const p of tr) assert.equal(makeEvidence('eval', ROOT, p).statement.predicateType, 'https://in-toto.io/attestation/test-result/v0.1');
   assert.deepEqual(predicateErrors('eval-run', { ...run, suites: [{ ...run.suites[0], digest: 'abc' }] }), ['predicate.suites[0].digest: must match pattern "^(sha256:)?[0-9a-f]{64}$"']);
+});
+
+test('gatePredicate: a policy gate decision becomes gate evidence', () => {
+  const decision = evaluateGate(defaultPolicy(), { rootDigest: ROOT }, { tier: 'high', env: 'production', now: '2026-11-20T10:00:00Z' });
+  const p = gatePredicate(decision, { policyDigest: OTHER });
+  assert.equal(p.decision, 'fail');
+  assert.equal(p.environment, 'production');
+  assert.ok(p.requirements.some((r) => r.status === 'missing'));
+  const ev = makeEvidence('gate', ROOT, p);
+  assert.deepEqual(parseEvidence(ev.envelope).statement.predicate, JSON.parse(JSON.stringify(p)));
 });

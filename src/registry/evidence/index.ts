@@ -20,6 +20,6 @@ export {
   type MakeEvidenceOptions,
   type ParseEvidenceOptions,
 } from './envelope.ts';
-export { scanPredicate, outsideReportPredicate, testResultsFromEvalRun, type ScanPredicate, type OutsideReportPredicate, type TestResultPredicate } from './predicates.ts';
+export { scanPredicate, outsideReportPredicate, testResultsFromEvalRun, gatePredicate, type GatePredicate, type ScanPredicate, type OutsideReportPredicate, type TestResultPredicate } from './predicates.ts';
 export { parseOutsideReport, detectReportFormat, REPORT_FORMATS, normalizeSeverity, type OutsideReport, type ReportFormat, type VulnFinding, type VulnSeverity, type ComponentSummary } from './reports/index.ts';
 export { exportEvidenceBundle, type BundleIndex, type BundleIndexEntry, type ExportOptions } from './bundle.ts';

@@ -1,5 +1,6 @@
 // Builders for predicates from the library's own results, so callers do not hand-assemble them.
 import type { EvalPredicate } from '../../evals/index.ts';
+import type { GateDecision } from '../../policy/index.ts';
 import type { ScanReport, Severity } from '../../scan/model.ts';
 import { sha256Hex } from './canonical.ts';
 import type { OutsideReport } from './reports/index.ts';
@@ -11,6 +12,8 @@ export interface ScanPredicate {
   summary: ScanReport['summary'];
   files: { path: string; sha256: string | null; format: string; status: string; maxSeverity: Severity | null; findings: number; rules: string[] }[];
   models: ScanReport['models'];
+  /** Worst severity and count per rule id, over all files (what a gate checks). */
+  findingsByRule: Record<string, { severity: Severity; count: number }>;
 }
 
 /** Summary, per-file maximum severity and rule ids, and the models[] inventory of a scan report. */
@@ -28,7 +31,22 @@ export function scanPredicate(report: ScanReport): ScanPredicate {
       rules: [...new Set(f.findings.map((x) => x.ruleId))].sort(),
     })),
     models: report.models,
+    findingsByRule: byRule(report),
   };
+}
+
+function byRule(report: ScanReport): Record<string, { severity: Severity; count: number }> {
+  const out: Record<string, { severity: Severity; count: number }> = {};
+  for (const f of report.files)
+    for (const x of f.findings) {
+      const seen = out[x.ruleId];
+      if (!seen) out[x.ruleId] = { severity: x.severity, count: 1 };
+      else {
+        seen.count++;
+        if (ORDER.indexOf(x.severity) < ORDER.indexOf(seen.severity)) seen.severity = x.severity;
+      }
+    }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 export interface OutsideReportPredicate extends OutsideReport {
@@ -69,4 +87,25 @@ export function testResultsFromEvalRun(run: Pick<EvalPredicate, 'endpoint' | 'mi
       summary: { suite: s.id, suiteDigest: digest, total: s.total, passed: s.passed, passRate: s.passRate, ci: { low: s.ci95[0], high: s.ci95[1], level: 0.95 }, ...(run.endpoint ? { endpoint: run.endpoint } : {}) },
     };
   });
+}
+
+export interface GatePredicate {
+  environment: string;
+  tier: GateDecision['tier'];
+  decision: 'pass' | 'fail';
+  evaluatedAt: string;
+  policyDigest?: string;
+  requirements: { id: string; status: string; reason: string; details?: Record<string, unknown> }[];
+}
+
+/** A gate decision (policy's evaluateGate) as a "gate" predicate; requirement evidence goes to details. */
+export function gatePredicate(d: GateDecision, opts: { policyDigest?: string } = {}): GatePredicate {
+  return {
+    environment: d.env,
+    tier: d.tier,
+    decision: d.allowed ? 'pass' : 'fail',
+    evaluatedAt: d.at,
+    ...(opts.policyDigest ? { policyDigest: opts.policyDigest } : {}),
+    requirements: d.requirements.map((r) => ({ id: r.id, status: r.status, reason: r.reason, ...(r.evidence ? { details: r.evidence } : {}) })),
+  };
 }
