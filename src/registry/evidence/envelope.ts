@@ -128,7 +128,7 @@ function readEnvelope(input: unknown): DsseEnvelope {
   }
   if (!isObject(doc)) return bad('envelope is not a JSON object');
   if (doc.payloadType !== IN_TOTO_PAYLOAD_TYPE) bad(`envelope payloadType is ${JSON.stringify(doc.payloadType)}, expected "${IN_TOTO_PAYLOAD_TYPE}"`);
-  if (typeof doc.payload !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(doc.payload)) bad('envelope payload is not a base64 string');
+  if (typeof doc.payload !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(doc.payload)) bad('envelope payload is not a base64 string');
   if (!Array.isArray(doc.signatures)) bad('envelope signatures is not a list');
   const signatures = (doc.signatures as unknown[]).map((s, i) => {
     if (!isObject(s) || typeof s.sig !== 'string') return bad(`envelope signatures[${i}] has no "sig" string`);
