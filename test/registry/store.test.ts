@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { openStore, resolveStoreUrl, migrate, MIGRATIONS, DEFAULT_DB, type Store } from '../../src/registry/store/index.ts';
 import { appendAudit, verifyAudit } from '../../src/registry/audit/index.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
@@ -125,6 +126,20 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await assert.rejects(store.transaction((tx) => tx.insertInto('version_files').values({ model: 'nope', version: '9', path: 'p', sha256: digest('c'), size: 1 }).execute()));
       const n = await store.db.selectFrom('versions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(n.n), 1);
+    });
+
+    test('the incident and gate lookups have their indexes', async () => {
+      const q = kind === 'sqlite'
+        ? sql<{ name: string }>`select name from sqlite_master where type = 'index'`
+        : sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`;
+      const names = new Set((await q.execute(store.db)).rows.map((r) => r.name));
+      for (const ix of ['versions_digest_ix', 'version_files_sha_ix', 'aliases_digest_ix', 'deployments_digest_ix', 'system_pins_digest_ix', 'components_digest_ix', 'evidence_digest_kind_ix', 'approvals_digest_ix', 'waivers_digest_env_ix', 'deployments_env_model_at_ix']) {
+        assert.ok(names.has(ix), `missing index ${ix}`);
+      }
+      if (kind === 'sqlite') {
+        const plan = await sql<{ detail: string }>`explain query plan select model, version from version_files where sha256 = ${digest('b')}`.execute(store.db);
+        assert.match(plan.rows.map((r) => r.detail).join(' '), /USING INDEX version_files_sha_ix/);
+      }
     });
 
     test('a transaction that throws leaves nothing behind, its audit rows included', async () => {

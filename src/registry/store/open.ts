@@ -10,6 +10,8 @@
 // - PostgreSQL: SERIALIZABLE, retried with jittered backoff on serialization failure (40001) and
 //   deadlock (40P01): every invariant that a transaction reads and then writes holds under concurrency.
 // A process killed inside `fn` leaves nothing: the transaction never commits.
+// `fn` may run more than once (PostgreSQL retries, SQLite BUSY retries): keep side effects outside the
+// database (files, network, stdout) out of it, or make them idempotent.
 // Do not call `store.transaction` inside `fn` (SQLite has one connection: it would wait forever).
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
