@@ -13,6 +13,8 @@ import { registerLicense } from './license.ts';
 import { registerCard } from './card.ts';
 import { registerSbom } from './sbom.ts';
 import { registerEval } from './eval.ts';
+import { registerPolicy } from './policy.ts';
+import { registerAudit } from './audit.ts';
 
 const program = new Command('modelgate')
   .description('Inspect, prove and govern ML model artifacts without ever loading them.')
@@ -32,6 +34,8 @@ registerLicense(program);
 registerCard(program);
 registerSbom(program);
 registerEval(program);
+registerPolicy(program);
+registerAudit(program);
 
 // `modelgate … | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
