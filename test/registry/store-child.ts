@@ -1,6 +1,7 @@
 // Child process for the registry concurrency and kill -9 tests (not a test file itself).
 //   append URL N TAG GO_FILE   → prints READY, waits until GO_FILE exists, then N transactions of one
 //                                audit entry each
+//   open   URL GO_FILE         → prints READY, waits for GO_FILE, opens (migrates) and appends one entry
 //   kill   URL TAG             → one transaction writing a model, a version, 50 files and 50 audit
 //                                rows; prints MID half-way and then hangs until killed
 import { existsSync } from 'node:fs';
@@ -8,6 +9,16 @@ import { openStore } from '../../src/registry/store/index.ts';
 import { appendAudit } from '../../src/registry/audit/index.ts';
 
 const [mode, url, ...rest] = process.argv.slice(2);
+if (mode === 'open') {
+  // open GO_FILE: a first use of a fresh store by several processes at once (migrations race)
+  process.stdout.write('READY\n');
+  while (!existsSync(rest[0])) await new Promise((r) => setTimeout(r, 2));
+  const s = await openStore(url);
+  await s.transaction((tx) => appendAudit(tx, { actor: 'opener', action: 'open', subject: String(process.pid) }));
+  await s.close();
+  process.stdout.write('DONE\n');
+  process.exit(0);
+}
 const store = await openStore(url);
 if (mode === 'append') {
   const [n, tag, go] = [Number(rest[0]), rest[1], rest[2]];

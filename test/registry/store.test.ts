@@ -180,6 +180,23 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       }
     });
 
+    test('three processes opening a fresh store at once: migrations run once, every process works', { timeout: 120_000 }, async () => {
+      const u = await freshUrl(kind);
+      const go = join(tmp, `go-open-${kind}`);
+      const kids = [0, 1, 2].map(() => child(['open', u, go]));
+      await Promise.all(kids.map((k) => k.onLine(/READY/)));
+      writeFileSync(go, '');
+      for (const r of await Promise.all(kids.map((k) => k.done))) assert.equal(r.code, 0, r.err);
+      const s = await openStore(u);
+      try {
+        assert.equal((await s.db.selectFrom('schema_migrations').selectAll().execute()).length, MIGRATIONS.length);
+        assert.equal((await s.db.selectFrom('audit_log').selectAll().execute()).length, 3);
+        assert.equal((await verifyAudit(s)).ok, true);
+      } finally {
+        await s.close();
+      }
+    });
+
     test('kill -9 in the middle of a multi-row transaction leaves no partial rows', { timeout: 60_000 }, async () => {
       const u = await freshUrl(kind);
       const before = await openStore(u);
