@@ -136,6 +136,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual({ ok: v.ok, seq: v.firstBad?.seq, problem: v.firstBad?.problem }, { ok: false, seq: 5, problem: 'inserted' });
     });
 
+    test('a forged row placed before row 1 (well-formed, seq 0) is named: row 0 inserted', async () => {
+      await fresh();
+      const forged = { seq: 0, at: new Date().toISOString(), actor: 'mallory', action: 'approve', subject: 'm@0', details: '{}', prev_hash: GENESIS_HASH, hash: '' };
+      forged.hash = auditHash(forged);
+      await store.db.insertInto('audit_log').values(forged).execute();
+      const v = await verifyAudit(store);
+      assert.deepEqual({ ok: v.ok, seq: v.firstBad?.seq, problem: v.firstBad?.problem }, { ok: false, seq: 0, problem: 'inserted' });
+    });
+
     test('a forged row appended with a made-up hash is named: row 11 modified', async () => {
       await fresh();
       const prev = await store.db.selectFrom('audit_log').select('hash').where('seq', '=', ROWS).executeTakeFirstOrThrow();

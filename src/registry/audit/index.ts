@@ -107,9 +107,13 @@ export async function verifyAudit(store: Store, opts: { expect?: { seq: number; 
   let expectSeen = false;
   const bad = (seq: number, problem: AuditProblem, message: string): AuditVerification => ({ ok: false, rows, head, firstBad: { seq, problem, message } });
 
+  let cursor: number | null = null; // the first page has no lower bound: rows at seq 0 or below count too
   for (;;) {
-    const page = await store.db.selectFrom('audit_log').selectAll().where('seq', '>', prevSeq).orderBy('seq').limit(batch).execute();
+    let q = store.db.selectFrom('audit_log').selectAll().orderBy('seq').limit(batch);
+    if (cursor !== null) q = q.where('seq', '>', cursor);
+    const page = await q.execute();
     if (page.length === 0) break;
+    cursor = Number(page[page.length - 1].seq);
     for (const raw of page) {
       const r = { ...raw, seq: Number(raw.seq) };
       rows++;
@@ -124,6 +128,7 @@ export async function verifyAudit(store: Store, opts: { expect?: { seq: number; 
         }
         return bad(r.seq, 'modified', `row ${r.seq} does not match its hash (content changed)`);
       }
+      if (r.seq <= prevSeq) return bad(r.seq, 'inserted', `row ${r.seq} lies before the start of the chain (row 1)`);
       if (r.seq !== prevSeq + 1) return bad(prevSeq + 1, 'deleted', `row ${prevSeq + 1}${r.seq - prevSeq > 2 ? `…${r.seq - 1}` : ''} is missing (next row is ${r.seq})`);
       if (r.prev_hash !== prevHash) {
         if (prevPrevHash !== null && r.prev_hash === prevPrevHash) return bad(prevSeq, 'inserted', `row ${prevSeq} is not part of the chain: row ${r.seq} links to row ${prevSeq - 1}`);
