@@ -10,3 +10,4 @@ export * from './license/index.ts';
 export * from './provenance/sources/index.ts';
 export * from './provenance/quarantine/index.ts';
 export * from './provenance/mirror/index.ts';
+export * from './registry/evidence/index.ts';
