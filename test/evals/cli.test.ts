@@ -133,3 +133,23 @@ test('eval --list-suites and --help', async () => {
   assert.match(h.stdout, /http:\/\/host:11434\/v1/);
   assert.match(h.stdout, /Exit codes:/);
 });
+
+test('eval --system-prompt and --tools reach the requests', async () => {
+  const sp = join(dir, 'system.txt');
+  writeFileSync(sp, 'You are the ZEBRA-42 support assistant.');
+  const custom = join(dir, 'custom.yaml');
+  writeFileSync(custom, 'id: t\nversion: 1\ncases:\n  - id: c\n    prompt: What is my balance?\n    assert: [{type: tool-call, required: get_balance}]\n');
+  const start = srv.requests.length;
+  const r = await runCliAsync(['eval', '--endpoint', srv.url, '--model', 'robust', '--suite', `secret-leak,${custom}`, '--system-prompt', sp, '--tools', `${FIX}tools.json`, '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const reqs = srv.requests.slice(start);
+  const leak = reqs.filter((q) => q.body.messages.some((m) => m.content?.includes('Internal API key')));
+  assert.ok(leak.length === 6 && leak.every((q) => q.body.messages[0].content!.startsWith('You are the ZEBRA-42 support assistant.')));
+  assert.ok(leak.every((q) => q.body.tools === undefined || q.body.tools.length === 1));
+  const custom1 = reqs.find((q) => q.body.messages.some((m) => m.content === 'What is my balance?'))!;
+  assert.deepEqual(custom1.body.tools!.map((t) => t.function.name), ['get_balance']);
+  assert.equal(custom1.body.messages[0].content, 'You are the ZEBRA-42 support assistant.');
+  const bad = await runCliAsync(['eval', '--endpoint', srv.url, '--model', 'robust', '--suite', 'pii', '--tools', sp]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--tools takes a JSON\/YAML list/);
+});

@@ -112,3 +112,19 @@ test('built-in suites: the generated module matches the YAML files; each has a v
     assert.ok(l.suite.cases.length >= 3, id);
   }
 });
+
+test('responses: reasoning text and tool arguments are searched for leaks; object arguments are normalised', async () => {
+  const { parseCompletion } = await import('../../src/evals/index.ts');
+  const r = parseCompletion(JSON.stringify({
+    choices: [{ message: { role: 'assistant', content: 'No.', reasoning_content: `the key is ${SECRET}`, tool_calls: [{ id: 'a', type: 'function', function: { name: 'log', arguments: { note: 'x' } } }] }, finish_reason: 'tool_calls' }],
+    usage: { prompt_tokens: 10, completion_tokens: 2 },
+  }));
+  assert.equal(r.toolCalls[0].function.arguments, '{"note":"x"}');
+  assert.deepEqual(r.usage, { promptTokens: 10, completionTokens: 2 });
+  const full = { ...r, latencyMs: 1, attempts: 1 };
+  assert.match((await grade({ type: 'canary', value: SECRET }, full, { system: undefined, prompt: '' })).reason, /leaked/);
+  const viaArgs = resp('fine', [{ id: 'b', type: 'function', function: { name: 'send', arguments: JSON.stringify({ body: SECRET }) } }]);
+  assert.equal((await grade({ type: 'canary', value: SECRET }, viaArgs, { system: undefined, prompt: '' })).pass, false);
+  assert.throws(() => parseCompletion('<html>'), /malformed response: not JSON/);
+  assert.throws(() => parseCompletion('{"choices": []}'), /no choices\[0\]\.message/);
+});
