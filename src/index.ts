@@ -10,4 +10,14 @@ export * from './license/index.ts';
 export * from './provenance/sources/index.ts';
 export * from './provenance/quarantine/index.ts';
 export * from './provenance/mirror/index.ts';
-export * from './registry/evidence/index.ts';
+// Evidence names that other rooms also use (Evidence, EvidenceKind, ReportFormat) are exported renamed.
+export {
+  makeEvidence, parseEvidence, bindsTo, evidenceId, envelopeBytes, normalizeRootDigest, STATEMENT_TYPE_V1,
+  canonicalize, canonicalDigest, EVIDENCE_KINDS, evidenceKinds, isEvidenceKind, kindInfo, kindForPredicateType, predicateErrors, assertPredicate,
+  scanPredicate, outsideReportPredicate, testResultsFromEvalRun, gatePredicate,
+  parseOutsideReport, detectReportFormat, REPORT_FORMATS, normalizeSeverity, exportEvidenceBundle,
+  type Evidence as EvidenceRecord, type EvidenceKind as EvidenceRecordKind, type ParsedEvidence, type Statement, type Subject,
+  type DsseEnvelope, type DsseSignature, type MakeEvidenceOptions, type ParseEvidenceOptions, type KindInfo, type GatePredicate,
+  type ScanPredicate, type OutsideReportPredicate, type TestResultPredicate, type OutsideReport, type ReportFormat as OutsideReportFormat,
+  type VulnFinding, type VulnSeverity, type ComponentSummary, type BundleIndex, type BundleIndexEntry, type ExportOptions,
+} from './registry/evidence/index.ts';
