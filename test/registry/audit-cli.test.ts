@@ -1,4 +1,5 @@
-// `modelgate audit verify|head` through commander, in-process (src/cli/audit.ts).
+// `modelgate audit verify|head`: through commander in-process (src/cli/audit.ts), and through the built
+// CLI (bin/modelgate.js, bundled) on SQLite and on a throwaway PostgreSQL.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { Command } from 'commander';
 import { registerAudit, runAuditVerify } from '../../src/cli/audit.ts';
 import { openStore } from '../../src/registry/store/index.ts';
 import { appendAudit } from '../../src/registry/audit/index.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { runCli } from '../helpers/scan.ts';
 
 let tmp: string;
 let db: string;
@@ -65,4 +68,35 @@ test('audit verify: a missing SQLite file is a DB_OPEN error and is not created;
   await assert.rejects(runAuditVerify({ db: missing }), (e: Error & { code?: string }) => e.code === 'DB_OPEN');
   assert.equal(existsSync(missing), false);
   await assert.rejects(runAuditVerify({ db, expect: '5:xyz' }), (e: Error & { code?: string }) => e.code === 'USAGE');
+});
+
+test('the built CLI: exit 0 on SQLite and on PostgreSQL (--json), exit 1 on a broken chain, exit 2 on a missing database', { timeout: 120_000 }, async () => {
+  let pgServer: TestPostgres | undefined;
+  try {
+    pgServer = await startPostgres();
+    const url = await pgServer.createDatabase('cli');
+    const s = await openStore(url);
+    for (let i = 0; i < 3; i++) await s.transaction((tx) => appendAudit(tx, { actor: 'a', action: 'x', subject: `p${i}` }));
+    await s.close();
+    const pgRun = runCli(['audit', 'verify', '--json'], { env: { MODELGATE_DB: url } });
+    assert.equal(pgRun.code, 0, pgRun.stderr);
+    const r = JSON.parse(pgRun.stdout);
+    assert.deepEqual({ ok: r.ok, rows: r.rows, store: r.store }, { ok: true, rows: 3, store: 'postgres' });
+    assert.ok(!pgRun.stdout.includes(url.split(':')[2].split('@')[0]), 'the password is not printed');
+
+    const sq = join(tmp, 'cli.db');
+    const t = await openStore(sq);
+    for (let i = 0; i < 4; i++) await t.transaction((tx) => appendAudit(tx, { actor: 'a', action: 'x', subject: `q${i}` }));
+    await t.db.deleteFrom('audit_log').where('seq', '=', 2).execute();
+    await t.close();
+    const broken = runCli(['audit', 'verify', '--db', sq]);
+    assert.equal(broken.code, 1, broken.stderr);
+    assert.match(broken.stdout, /BROKEN at row 2: deleted/);
+
+    const missing = runCli(['audit', 'verify', '--db', join(tmp, 'none.db')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no registry database/);
+  } finally {
+    await pgServer?.stop();
+  }
 });

@@ -14,7 +14,8 @@
 // database (files, network, stdout) out of it, or make them idempotent.
 // Do not call `store.transaction` inside `fn` (SQLite has one connection: it would wait forever).
 import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -68,6 +69,22 @@ export function redact(url: string): string {
   return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/i, '$1:***@');
 }
 
+// better-sqlite3 finds its native addon through `bindings`, which does not work once the CLI is bundled
+// into ESM; pointing it at the addon next to the package (wherever it is installed) works in both.
+let addonPath: string | null | undefined;
+function sqliteAddonPath(): string | undefined {
+  if (addonPath === undefined) {
+    try {
+      const req = createRequire(import.meta.url);
+      const p = join(dirname(req.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+      addonPath = existsSync(p) ? p : null;
+    } catch {
+      addonPath = null; // let better-sqlite3 look for it itself
+    }
+  }
+  return addonPath ?? undefined;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function openStore(url?: string, opts: OpenOptions = {}): Promise<Store> {
@@ -91,7 +108,8 @@ function openSqlite(path: string, opts: OpenOptions): Store {
   let database: Database.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    database = new Database(path, { timeout: opts.busyTimeoutMs ?? 30_000 });
+    const nativeBinding = sqliteAddonPath();
+    database = new Database(path, { timeout: opts.busyTimeoutMs ?? 30_000, ...(nativeBinding ? { nativeBinding } : {}) });
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
