@@ -21,3 +21,4 @@ export {
   type ScanPredicate, type OutsideReportPredicate, type TestResultPredicate, type OutsideReport, type ReportFormat as OutsideReportFormat,
   type VulnFinding, type VulnSeverity, type ComponentSummary, type BundleIndex, type BundleIndexEntry, type ExportOptions,
 } from './registry/evidence/index.ts';
+export * from './evals/index.ts';
