@@ -22,3 +22,4 @@ export {
   type VulnFinding, type VulnSeverity, type ComponentSummary, type BundleIndex, type BundleIndexEntry, type ExportOptions,
 } from './registry/evidence/index.ts';
 export * from './evals/index.ts';
+export * from './policy/index.ts';
