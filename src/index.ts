@@ -23,3 +23,6 @@ export {
 } from './registry/evidence/index.ts';
 export * from './evals/index.ts';
 export * from './policy/index.ts';
+// Both rooms name a type EvalRequirement: the eval gate's keeps the name, the policy's is renamed.
+export type { EvalRequirement } from './evals/index.ts';
+export type { EvalRequirement as PolicyEvalRequirement } from './policy/index.ts';
