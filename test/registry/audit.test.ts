@@ -11,11 +11,18 @@ import { appendAudit, auditHash, auditHead, canonicalJson, verifyAudit, GENESIS_
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 let pgServer: TestPostgres;
+let pgError: unknown;
 let tmp: string;
 let n = 0;
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mg-audit-'));
-  pgServer = await startPostgres();
+  try { pgServer = await startPostgres(); } catch (e) { pgError = e; }
+});
+
+// A PostgreSQL that cannot start is a failed test (a throwing hook would only mark tests cancelled).
+test('a throwaway PostgreSQL is running for the postgres half of this suite', () => {
+  if (pgError) throw pgError;
+  assert.ok(pgServer.port > 0);
 });
 after(async () => {
   await pgServer?.stop();

@@ -15,11 +15,18 @@ const CHILD = fileURLToPath(new URL('./store-child.ts', import.meta.url));
 const TABLES = ['models', 'versions', 'version_files', 'intakes', 'evidence', 'approvals', 'waivers', 'environments', 'aliases', 'deployments', 'components', 'systems', 'system_pins', 'identities', 'identity_roles', 'audit_log'];
 
 let pgServer: TestPostgres;
+let pgError: unknown;
 let tmp: string;
 let dbCounter = 0;
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mg-store-'));
-  pgServer = await startPostgres();
+  try { pgServer = await startPostgres(); } catch (e) { pgError = e; }
+});
+
+// A PostgreSQL that cannot start is a failed test (a throwing hook would only mark tests cancelled).
+test('a throwaway PostgreSQL is running for the postgres half of this suite', () => {
+  if (pgError) throw pgError;
+  assert.ok(pgServer.port > 0);
 });
 after(async () => {
   await pgServer?.stop();
