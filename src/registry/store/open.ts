@@ -98,7 +98,8 @@ export async function openStore(url?: string, opts: OpenOptions = {}): Promise<S
       await migrate(store);
     } catch (e) {
       await store.close().catch(() => undefined);
-      throw e;
+      if (e instanceof ModelgateError) throw e;
+      throw new ModelgateError('DB_MIGRATE', `cannot bring the registry schema at ${store.location} up to date: ${(e as Error).message}`);
     }
   }
   return store;
@@ -111,7 +112,7 @@ function openSqlite(path: string, opts: OpenOptions): Store {
     const nativeBinding = sqliteAddonPath();
     database = new Database(path, { timeout: opts.busyTimeoutMs ?? 30_000, ...(nativeBinding ? { nativeBinding } : {}) });
     database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = NORMAL');
+    database.pragma('synchronous = FULL'); // a commit survives power loss, not only a killed process
     database.pragma('foreign_keys = ON');
   } catch (e) {
     throw new ModelgateError('DB_OPEN', `cannot open SQLite database ${path}: ${(e as Error).message}`);
