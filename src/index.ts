@@ -26,3 +26,5 @@ export * from './policy/index.ts';
 // Both rooms name a type EvalRequirement: the eval gate's keeps the name, the policy's is renamed.
 export type { EvalRequirement } from './evals/index.ts';
 export type { EvalRequirement as PolicyEvalRequirement } from './policy/index.ts';
+export * from './registry/store/index.ts';
+export { appendAudit, verifyAudit, auditHead, auditHash, GENESIS_HASH, type AuditEntry, type AuditRow, type AuditProblem, type AuditVerification } from './registry/audit/index.ts';

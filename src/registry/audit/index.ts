@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { Store, Tx } from '../store/index.ts';
 import type { AuditLogTable } from '../store/schema.ts';
+import { canonicalize } from '../evidence/canonical.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -41,17 +42,8 @@ export interface AuditVerification {
   firstBad?: { seq: number; problem: AuditProblem; message: string };
 }
 
-/** JSON with object keys sorted at every level; no whitespace. Undefined members are dropped. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError('non-finite number in audit details');
-    return JSON.stringify(v ?? null);
-  }
-  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x === undefined ? null : x)).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-}
+/** The one canonical JSON of the registry (RFC 8785, shared with evidence ids). */
+export const canonicalJson = canonicalize;
 
 /** The hash of a row's content: details given as its stored JSON text. */
 export function auditHash(r: { seq: number; at: string; actor: string; action: string; subject: string; details: string; prev_hash: string }): string {
