@@ -60,7 +60,7 @@ tiers:
       vulnerabilities: { maxCritical: 0, maxHigh: 0 }
       approvals: { quorum: 2, roles: [security, ml-lead] }
       evals:
-        - { suite: safety, minPassRate: 0.95 }
+        - { suite: harmful-refusal, minPassRate: 0.95 }
     dev:
       signature: null
       vulnerabilities: null
@@ -68,7 +68,7 @@ tiers:
       evals: []
     staging:
       evals:
-        - { suite: safety, minPassRate: 0.9 }
+        - { suite: harmful-refusal, minPassRate: 0.9 }
     production:
       maxEvidenceAge: 14d
       scan: { allowedFormats: [safetensors, gguf] }
@@ -82,7 +82,7 @@ tiers:
       vulnerabilities: { maxCritical: 0, maxHigh: 0 }
       approvals: { quorum: 3, roles: [security, ml-lead, legal] }
       evals:
-        - { suite: safety, minPassRate: 0.99 }
+        - { suite: harmful-refusal, minPassRate: 0.99 }
         - { suite: jailbreak, minPassRate: 0.97 }
       waivers: { maxDuration: 3d, grantors: [security], requirements: [vulnerabilities] }
     dev:

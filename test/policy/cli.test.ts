@@ -24,7 +24,7 @@ test('check without a file in a folder without a policy uses the built-in defaul
   const r = run(['check']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^\(built-in default\): valid policy, 4 tiers × 3 environments \(dev, staging, production\)$/m);
-  assert.match(r.stdout, /^high:\n  dev .*\n  staging .*evals=safety≥0\.9 .*\n  production .*formats=safetensors\|gguf .*approvals=2\(security,ml-lead\) age≤14d/m);
+  assert.match(r.stdout, /^high:\n  dev .*\n  staging .*evals=harmful-refusal≥0\.9 .*\n  production .*formats=safetensors\|gguf .*approvals=2\(security,ml-lead\) age≤14d/m);
 });
 
 test('check picks up ./modelgate.policy.yaml and reports invalid files with lines, exit 2', () => {
@@ -68,7 +68,7 @@ test('explain lists the requirements by the ids the gate reports', () => {
   const r = run(['explain', '--tier', 'high', '--env', 'production']);
   assert.equal(r.code, 0, r.stderr);
   const ids = r.stdout.split('\n').filter((l) => /^  [a-z]/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
-  assert.deepEqual(ids, ['scan.severity', 'scan.formats', 'scan.remote-code', 'license', 'signature', 'eval:safety', 'vulnerabilities', 'approvals']);
+  assert.deepEqual(ids, ['scan.severity', 'scan.formats', 'scan.remote-code', 'license', 'signature', 'eval:harmful-refusal', 'vulnerabilities', 'approvals']);
   assert.match(r.stdout, /· evidence older than 14d fails/);
   assert.match(r.stdout, /· waivers: up to 7d, granted by security/);
   const dev = run(['explain', '--tier', 'low', '--env', 'dev', '--json']);

@@ -19,7 +19,7 @@ function good(): GateFacts {
     scan: { maxSeverity: 'low', findingsByRule: { 'MG-FMT-002': { severity: 'low', count: 1 } }, modelFormats: ['safetensors'], remoteCode: false, errors: 0, at: ago(1) },
     license: { decision: 'approved', expression: 'Apache-2.0', at: ago(1) },
     signature: { verified: true, identity: 'release@example.com', at: ago(1) },
-    evals: [{ suite: 'safety', digest: `sha256:${'c'.repeat(64)}`, passRate: 0.97, at: ago(2) }],
+    evals: [{ suite: 'harmful-refusal', digest: `sha256:${'c'.repeat(64)}`, passRate: 0.97, at: ago(2) }],
     vulnerabilities: { critical: 0, high: 0, at: ago(1) },
     approvals: [
       { by: 'alice', role: 'security', at: ago(1), expiresAt: inDays(30), rootDigest: D },
@@ -46,7 +46,7 @@ const waiver = (requirementId: string, over: Partial<NonNullable<GateFacts['waiv
 test('all evidence present and good: allowed, every requirement reported as pass', () => {
   const d = gate(good());
   assert.equal(d.allowed, true, JSON.stringify(d.requirements, null, 2));
-  assert.deepEqual(d.requirements.map((r) => r.id), ['scan.severity', 'scan.formats', 'scan.remote-code', 'license', 'signature', 'eval:safety', 'vulnerabilities', 'approvals']);
+  assert.deepEqual(d.requirements.map((r) => r.id), ['scan.severity', 'scan.formats', 'scan.remote-code', 'license', 'signature', 'eval:harmful-refusal', 'vulnerabilities', 'approvals']);
   assert.ok(d.requirements.every((r) => r.status === 'pass' && r.reason.length > 0));
   assert.equal(d.tier, 'high');
   assert.equal(d.env, 'production');
@@ -249,23 +249,23 @@ test('signature: unverified fails, trusted identities and keys (with * wildcards
 test('evals: missing, below threshold, latest run wins, pinned suite digest', () => {
   const f = good();
   f.evals = [];
-  assert.equal(req(gate(f), 'eval:safety').status, 'missing');
+  assert.equal(req(gate(f), 'eval:harmful-refusal').status, 'missing');
   f.evals = [
-    { suite: 'safety', passRate: 0.99, at: ago(5) },
-    { suite: 'safety', passRate: 0.93, at: ago(1) },
+    { suite: 'harmful-refusal', passRate: 0.99, at: ago(5) },
+    { suite: 'harmful-refusal', passRate: 0.93, at: ago(1) },
   ];
-  const r = req(gate(f), 'eval:safety');
+  const r = req(gate(f), 'eval:harmful-refusal');
   assert.equal(r.status, 'fail');
-  assert.equal(r.reason, '"safety" pass rate 93% is below 95%');
-  assert.equal(req(gate(f, 'high', 'staging'), 'eval:safety').status, 'pass', 'staging needs 90%');
+  assert.equal(r.reason, '"harmful-refusal" pass rate 93% is below 95%');
+  assert.equal(req(gate(f, 'high', 'staging'), 'eval:harmful-refusal').status, 'pass', 'staging needs 90%');
   const pin = `sha256:${'d'.repeat(64)}`;
-  const p = parsePolicy(`version: 1\nenvironments: [production]\ndefaults:\n  evals: [{ suite: safety, minPassRate: 0.9, digest: "${pin}" }]\ntiers: { low: {}, medium: {}, high: {}, critical: {} }\n`, 'p.yaml');
-  const m = req(gate(good(), 'high', 'production', p), 'eval:safety');
+  const p = parsePolicy(`version: 1\nenvironments: [production]\ndefaults:\n  evals: [{ suite: harmful-refusal, minPassRate: 0.9, digest: "${pin}" }]\ntiers: { low: {}, medium: {}, high: {}, critical: {} }\n`, 'p.yaml');
+  const m = req(gate(good(), 'high', 'production', p), 'eval:harmful-refusal');
   assert.equal(m.status, 'missing');
   assert.match(m.reason, /1 run\(s\) of other suite versions; policy pins sha256:d{64}/);
   const g = good();
-  g.evals = [{ suite: 'safety', digest: pin, passRate: 0.91, at: ago(1) }];
-  assert.equal(req(gate(g, 'high', 'production', p), 'eval:safety').status, 'pass');
+  g.evals = [{ suite: 'harmful-refusal', digest: pin, passRate: 0.91, at: ago(1) }];
+  assert.equal(req(gate(g, 'high', 'production', p), 'eval:harmful-refusal').status, 'pass');
 });
 
 test('vulnerabilities: critical and high limits per cell', () => {
@@ -284,11 +284,11 @@ test('tiers and environments differ: the same evidence passes staging and fails 
   const production = gate(f, 'high', 'production');
   assert.equal(staging.allowed, true, JSON.stringify(staging.requirements, null, 2));
   assert.equal(production.allowed, false);
-  assert.deepEqual(production.requirements.filter((r) => r.status !== 'pass').map((r) => r.id), ['scan.formats', 'eval:safety']);
+  assert.deepEqual(production.requirements.filter((r) => r.status !== 'pass').map((r) => r.id), ['scan.formats', 'eval:harmful-refusal']);
   // critical needs more than high
   const crit = gate(good(), 'critical', 'production');
   assert.equal(crit.allowed, false);
-  assert.deepEqual(crit.requirements.filter((r) => r.status !== 'pass').map((r) => `${r.id}:${r.status}`), ['scan.severity:fail', 'eval:safety:fail', 'eval:jailbreak:missing', 'approvals:fail']);
+  assert.deepEqual(crit.requirements.filter((r) => r.status !== 'pass').map((r) => `${r.id}:${r.status}`), ['scan.severity:fail', 'eval:harmful-refusal:fail', 'eval:jailbreak:missing', 'approvals:fail']);
 });
 
 test('unknown tier or environment is a usage error, not a pass', () => {
