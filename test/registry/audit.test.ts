@@ -8,26 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../../src/registry/store/index.ts';
 import { appendAudit, auditHash, auditHead, canonicalJson, verifyAudit, GENESIS_HASH } from '../../src/registry/audit/index.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { useTestStores } from '../helpers/postgres.ts';
 
-let pgServer: TestPostgres;
-let pgError: unknown;
-let tmp: string;
+const stores = useTestStores('mg-audit-');
 let n = 0;
-before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'mg-audit-'));
-  try { pgServer = await startPostgres(); } catch (e) { pgError = e; }
-});
-
-// A PostgreSQL that cannot start is a failed test (a throwing hook would only mark tests cancelled).
-test('a throwaway PostgreSQL is running for the postgres half of this suite', () => {
-  if (pgError) throw pgError;
-  assert.ok(pgServer.port > 0);
-});
-after(async () => {
-  await pgServer?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
 
 test('canonical JSON sorts keys at every level and drops undefined members', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 'é' }], c: null } }), '{"a":{"c":null,"d":[1,{"x":"é","z":1}]},"b":1}');
@@ -47,7 +31,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let store: Store;
     const ROWS = 10;
     before(async () => {
-      const url = kind === 'sqlite' ? join(tmp, `a${++n}.db`) : await pgServer.createDatabase(`a${++n}`);
+      const url = kind === 'sqlite' ? join(stores.tmp(), `a${++n}.db`) : await stores.pg().createDatabase(`a${++n}`);
       store = await openStore(url);
     });
     after(async () => { await store?.close(); });

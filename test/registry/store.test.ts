@@ -9,33 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { openStore, resolveStoreUrl, migrate, MIGRATIONS, DEFAULT_DB, type Store } from '../../src/registry/store/index.ts';
 import { appendAudit, verifyAudit } from '../../src/registry/audit/index.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { useTestStores } from '../helpers/postgres.ts';
 
 const CHILD = fileURLToPath(new URL('./store-child.ts', import.meta.url));
 const TABLES = ['models', 'versions', 'version_files', 'intakes', 'evidence', 'approvals', 'waivers', 'environments', 'aliases', 'deployments', 'components', 'systems', 'system_pins', 'identities', 'identity_roles', 'audit_log'];
 
-let pgServer: TestPostgres;
-let pgError: unknown;
-let tmp: string;
+const stores = useTestStores('mg-store-');
 let dbCounter = 0;
-before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'mg-store-'));
-  try { pgServer = await startPostgres(); } catch (e) { pgError = e; }
-});
-
-// A PostgreSQL that cannot start is a failed test (a throwing hook would only mark tests cancelled).
-test('a throwaway PostgreSQL is running for the postgres half of this suite', () => {
-  if (pgError) throw pgError;
-  assert.ok(pgServer.port > 0);
-});
-after(async () => {
-  await pgServer?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
 
 async function freshUrl(kind: 'sqlite' | 'postgres'): Promise<string> {
   const n = ++dbCounter;
-  return kind === 'sqlite' ? `sqlite:${join(tmp, `s${n}.db`)}` : pgServer.createDatabase(`s${n}`);
+  return kind === 'sqlite' ? `sqlite:${join(stores.tmp(), `s${n}.db`)}` : stores.pg().createDatabase(`s${n}`);
 }
 
 function child(args: string[]): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>; proc: ReturnType<typeof spawn>; onLine(re: RegExp): Promise<void> } {
@@ -71,7 +55,7 @@ describe('resolveStoreUrl', () => {
   });
 
   test('the default store is created at .modelgate/registry.db in the working directory', async () => {
-    const cwd = mkdtempSync(join(tmp, 'cwd-'));
+    const cwd = mkdtempSync(join(stores.tmp(), 'cwd-'));
     const saved = process.env.MODELGATE_DB;
     delete process.env.MODELGATE_DB;
     try {
@@ -162,7 +146,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     test('two processes appending 200 audit entries each at the same time: 400 rows, seq 1..400, chain verifies', { timeout: 120_000 }, async () => {
       const u = await freshUrl(kind);
       await (await openStore(u)).close(); // migrate once up front so both children start writing together
-      const go = join(tmp, `go-${kind}`);
+      const go = join(stores.tmp(), `go-${kind}`);
       const a = child(['append', u, '200', 'A', go]);
       const b = child(['append', u, '200', 'B', go]);
       await Promise.all([a.onLine(/READY/), b.onLine(/READY/)]);
@@ -189,7 +173,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     test('three processes opening a fresh store at once: migrations run once, every process works', { timeout: 120_000 }, async () => {
       const u = await freshUrl(kind);
-      const go = join(tmp, `go-open-${kind}`);
+      const go = join(stores.tmp(), `go-open-${kind}`);
       const kids = [0, 1, 2].map(() => child(['open', u, go]));
       await Promise.all(kids.map((k) => k.onLine(/READY/)));
       writeFileSync(go, '');
