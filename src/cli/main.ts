@@ -2,19 +2,6 @@
 import { Command, CommanderError } from 'commander';
 import { ModelgateError } from '../scan/model.ts';
 import { VERSION } from '../version.ts';
-import { registerScan } from './scan.ts';
-import { registerRules } from './rules.ts';
-import { registerHash } from './hash.ts';
-import { registerSign } from './sign.ts';
-import { registerVerify } from './verify.ts';
-import { registerFetch } from './fetch.ts';
-import { registerMirror } from './mirror.ts';
-import { registerLicense } from './license.ts';
-import { registerCard } from './card.ts';
-import { registerSbom } from './sbom.ts';
-import { registerEval } from './eval.ts';
-import { registerPolicy } from './policy.ts';
-import { registerAudit } from './audit.ts';
 
 const program = new Command('modelgate')
   .description('Inspect, prove and govern ML model artifacts without ever loading them.')
@@ -23,19 +10,6 @@ const program = new Command('modelgate')
   .configureOutput({ outputError: (s, write) => write(s) })
   .exitOverride();
 
-registerScan(program);
-registerRules(program);
-registerHash(program);
-registerSign(program);
-registerVerify(program);
-registerFetch(program);
-registerMirror(program);
-registerLicense(program);
-registerCard(program);
-registerSbom(program);
-registerEval(program);
-registerPolicy(program);
-registerAudit(program);
 
 // `modelgate … | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -43,7 +17,37 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Each command's module (and what it pulls in: SQLite, the license texts, CycloneDX…) loads only when
+// that command runs; help and unknown commands load them all so commander can list and suggest.
+type Register = (p: Command) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  scan: async () => (await import('./scan.ts')).registerScan,
+  rules: async () => (await import('./rules.ts')).registerRules,
+  explain: async () => (await import('./rules.ts')).registerRules,
+  hash: async () => (await import('./hash.ts')).registerHash,
+  sign: async () => (await import('./sign.ts')).registerSign,
+  verify: async () => (await import('./verify.ts')).registerVerify,
+  fetch: async () => (await import('./fetch.ts')).registerFetch,
+  mirror: async () => (await import('./mirror.ts')).registerMirror,
+  license: async () => (await import('./license.ts')).registerLicense,
+  card: async () => (await import('./card.ts')).registerCard,
+  sbom: async () => (await import('./sbom.ts')).registerSbom,
+  eval: async () => (await import('./eval.ts')).registerEval,
+  policy: async () => (await import('./policy.ts')).registerPolicy,
+  audit: async () => (await import('./audit.ts')).registerAudit,
+};
+
 async function main(): Promise<void> {
+  const name = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const args = process.argv.slice(2);
+  const versionOnly = name === undefined && (args.includes('--version') || args.includes('-V'));
+  const wanted = versionOnly ? [] : name !== undefined && name in COMMANDS ? [name] : Object.keys(COMMANDS);
+  const registered = new Set<Register>();
+  for (const loader of wanted.map((n) => COMMANDS[n])) {
+    const register = await loader();
+    if (!registered.has(register)) register(program);
+    registered.add(register);
+  }
   await program.parseAsync(process.argv);
 }
 
