@@ -35,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   eval: async () => (await import('./eval.ts')).registerEval,
   policy: async () => (await import('./policy.ts')).registerPolicy,
   audit: async () => (await import('./audit.ts')).registerAudit,
+  intake: async () => (await import('./intake.ts')).registerIntake,
+  ...Object.fromEntries(['approve', 'gate', 'waive', 'deploy', 'rollback', 'revoke', 'where', 'history', 'evidence'].map((c) => [c, async () => (await import('./registry.ts')).registerRegistry])),
 };
 
 async function main(): Promise<void> {
