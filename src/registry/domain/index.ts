@@ -264,8 +264,8 @@ export async function approve(store: Store, ref: string, o: ApproveOptions): Pro
   return store.transaction(async (tx) => {
     const v = await getVersion(tx, ref);
     if (v.revokedAt) throw new ModelgateError('REVOKED', `${v.model}@${v.version} is revoked; it cannot be approved`);
-    await requireRole(tx, o.by, o.role);
     if (o.by === v.submitter) throw new ModelgateError('SELF_APPROVAL', `${o.by} submitted ${v.model}@${v.version} and cannot approve it (separation of duties)`);
+    await requireRole(tx, o.by, o.role);
     const dup = await tx.selectFrom('approvals').selectAll().where('root_digest', '=', v.rootDigest).where('approved_by', '=', o.by).where('role', '=', o.role).where('revoked_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
     if (dup) return { id: dup.id, model: v.model, version: v.version, rootDigest: v.rootDigest, by: o.by, role: o.role, at: dup.created_at, expiresAt: dup.expires_at!, created: false };
     const ev = makeEvidence('approval', v.rootDigest, { approver: o.by, role: o.role, decision: 'approved', at: now, expiresAt, tier: v.tier, ...(o.note ? { note: o.note } : {}) }, { name: v.model, created: now });
