@@ -11,13 +11,17 @@ import { parsePolicy } from '../../src/policy/index.ts';
 import { ModelgateError } from '../../src/scan/model.ts';
 import * as reg from '../../src/registry/domain/index.ts';
 import { useTestStores } from '../helpers/postgres.ts';
-import { FIXTURES } from '../helpers/scan.ts';
+import { CLI, FIXTURES } from '../helpers/scan.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
 
 const stores = useTestStores('mg-domain-');
 let n = 0;
 const code = (c: string) => (e: unknown) => e instanceof ModelgateError && e.code === c;
 
-const POLICY = parsePolicy(`version: 1
+const POLICY_TEXT = `version: 1
 environments: [staging, production]
 roles: [security, ml-lead]
 defaults:
@@ -34,7 +38,8 @@ tiers:
     production:
       evals:
         - { suite: harmful-refusal, minPassRate: 0.9 }
-`, 'test-policy.yaml');
+`;
+const POLICY = parsePolicy(POLICY_TEXT, 'test-policy.yaml');
 
 const BERT = join(FIXTURES, 'corpus', 'hf_model_bert');
 const INTAKE = { owner: 'team-nlp', use: 'internal support chatbot', sensitivity: 'internal', tier: 'high', submitter: 'alice' };
@@ -57,8 +62,9 @@ function evalRun(passRate: number) {
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`registry domain on ${kind}`, () => {
     let store: Store;
+    let url = '';
     before(async () => {
-      const url = kind === 'sqlite' ? join(stores.tmp(), `d${++n}.db`) : await stores.pg().createDatabase(`d${++n}`);
+      url = kind === 'sqlite' ? join(stores.tmp(), `d${++n}.db`) : await stores.pg().createDatabase(`d${++n}`);
       store = await openStore(url);
       await reg.addIdentity(store, 'bob', ['security']);
       await reg.addIdentity(store, 'carol', ['ml-lead']);
@@ -123,6 +129,32 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(ok.decision.requirements.find((x) => x.id === 'eval:harmful-refusal')?.status, 'waived');
       const stored = await store.db.selectFrom('evidence').select('id').where('id', '=', ok.evidenceId).where('kind', '=', 'gate').execute();
       assert.equal(stored.length, 1, 'the gate decision is recorded as evidence');
+    });
+
+    test('concurrent writers in parallel processes (built CLI): approvals and deploys keep every invariant', async () => {
+      await reg.intake(store, variant(stores.tmp(), `conc-${kind}`), { name: 'conc', ...INTAKE });
+      const policyFile = join(stores.tmp(), `conc-policy-${kind}.yaml`);
+      writeFileSync(policyFile, POLICY_TEXT);
+      const cli = (...args: string[]) => execFileP(process.execPath, [CLI, ...args, '--db', url, '--json']).then((r) => JSON.parse(r.stdout) as Record<string, unknown>);
+      await Promise.all([
+        cli('approve', 'conc@1', '--by', 'bob', '--role', 'security'),
+        cli('approve', 'conc@1', '--by', 'carol', '--role', 'ml-lead'),
+        cli('approve', 'conc@1', '--by', 'bob', '--role', 'security'),
+      ]);
+      const approvals = await store.db.selectFrom('approvals').selectAll().where('model', '=', 'conc').execute();
+      assert.equal(approvals.length, 2, 'the duplicate approval was not recorded twice');
+      await reg.addEvidence(store, 'conc@1', 'eval-run', evalRun(0.99), { by: 'ops' });
+      const results = await Promise.all([
+        cli('deploy', 'conc@1', '--env', 'staging', '--by', 'ops', '--policy', policyFile),
+        cli('deploy', 'conc@1', '--env', 'production', '--by', 'ops', '--policy', policyFile),
+        cli('deploy', 'conc@1', '--env', 'staging', '--by', 'ops2', '--policy', policyFile),
+      ]);
+      assert.equal(new Set(results.map((r) => r.deploymentId)).size, 3);
+      assert.deepEqual(results.map((r) => r.previousVersion).filter((v) => v !== null), ['1'], 'exactly one of the two staging deploys saw the other');
+      const v = await verifyAudit(store);
+      assert.equal(v.ok, true);
+      const seqs = (await store.db.selectFrom('audit_log').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
+      assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'no gaps or forks in the audit sequence');
     });
 
     test("an operator's day: intake → gate → approvals → staging → eval → production → v2 → revoke → rollback → where → audit", async () => {
