@@ -157,6 +157,22 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'no gaps or forks in the audit sequence');
     });
 
+    test('rollback --to a version, the newest earlier one by default; a revoked version is skipped and named', async () => {
+      const low = { ...INTAKE, tier: 'low' };
+      for (const t of ['a', 'b', 'c']) await reg.intake(store, variant(stores.tmp(), `rb-${t}-${kind}`), { name: 'rb', ...low });
+      for (const v of ['1', '2', '3']) await reg.deploy(store, `rb@${v}`, { env: 'staging', by: 'ops', policy: POLICY });
+      const to1 = await reg.rollback(store, 'rb', { env: 'staging', to: '1', by: 'ops', reason: 'pin v1', policy: POLICY });
+      assert.deepEqual([to1.version, to1.previousVersion], ['1', '3']);
+      await reg.revoke(store, 'rb@3', { reason: 'bad', by: 'bob' });
+      const back = await reg.rollback(store, 'rb', { env: 'staging', by: 'ops', reason: 'undo', policy: POLICY });
+      assert.equal(back.version, '2');
+      assert.deepEqual(back.skipped.map((k) => k.version), ['3']);
+      assert.match(back.skipped[0].why, /revoked/);
+      await assert.rejects(reg.rollback(store, 'rb', { env: 'staging', to: '3', by: 'ops', reason: 'x', policy: POLICY }), code('NO_ROLLBACK_TARGET'));
+      await assert.rejects(reg.rollback(store, 'rb', { env: 'production', by: 'ops', reason: 'x', policy: POLICY }), code('NOT_DEPLOYED'));
+      assert.deepEqual((await reg.where(store, 'rb')).map((w) => `${w.env}:${w.version}`), ['staging:2']);
+    });
+
     test("an operator's day: intake → gate → approvals → staging → eval → production → v2 → revoke → rollback → where → audit", async () => {
       const v1path = variant(stores.tmp(), `day1-${kind}`);
       const v1 = await reg.intake(store, v1path, { name: 'chat', ...INTAKE, targetEnv: 'production' });
