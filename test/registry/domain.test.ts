@@ -12,7 +12,7 @@ import { ModelgateError } from '../../src/scan/model.ts';
 import * as reg from '../../src/registry/domain/index.ts';
 import { useTestStores } from '../helpers/postgres.ts';
 import { CLI, FIXTURES } from '../helpers/scan.ts';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -171,6 +171,34 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await assert.rejects(reg.rollback(store, 'rb', { env: 'staging', to: '3', by: 'ops', reason: 'x', policy: POLICY }), code('NO_ROLLBACK_TARGET'));
       await assert.rejects(reg.rollback(store, 'rb', { env: 'production', by: 'ops', reason: 'x', policy: POLICY }), code('NOT_DEPLOYED'));
       assert.deepEqual((await reg.where(store, 'rb')).map((w) => `${w.env}:${w.version}`), ['staging:2']);
+    });
+
+    test('kill -9 during intake leaves no half-written version; re-running completes it', async () => {
+      const paths = Array.from({ length: 6 }, (_, i) => variant(stores.tmp(), `kill${i}-${kind}`));
+      for (const [i, p] of paths.entries()) {
+        const child = spawn(process.execPath, [CLI, 'intake', p, '--name', 'killed', '--owner', 'o', '--use', 'research', '--sensitivity', 'public', '--tier', 'low', '--by', 'alice', '--db', url], { stdio: 'ignore' });
+        const exited = new Promise<void>((r) => child.on('exit', () => r()));
+        setTimeout(() => child.kill('SIGKILL'), 250 + i * 120);
+        await exited;
+      }
+      const check = async () => {
+        const versions = await store.db.selectFrom('versions').selectAll().where('model', '=', 'killed').execute();
+        for (const v of versions) {
+          const intakeRow = await store.db.selectFrom('intakes').select('submitter').where('model', '=', 'killed').where('version', '=', v.version).execute();
+          assert.equal(intakeRow.length, 1, `killed@${v.version} has its intake record`);
+          const files = await store.db.selectFrom('version_files').select('path').where('model', '=', 'killed').where('version', '=', v.version).execute();
+          assert.equal(files.length, 6, `killed@${v.version} has all its files`);
+          const kinds = (await store.db.selectFrom('evidence').select('kind').where('root_digest', '=', v.root_digest).execute()).map((e) => e.kind).sort();
+          assert.deepEqual(kinds, ['card', 'license', 'sbom', 'scan']);
+        }
+        const intakes = (await reg.history(store, 'killed')).filter((h) => h.action === 'intake');
+        assert.equal(intakes.length, versions.length, 'one intake audit entry per version');
+        assert.equal((await verifyAudit(store)).ok, true);
+        return versions.length;
+      };
+      await check();
+      for (const p of paths) await reg.intake(store, p, { name: 'killed', ...INTAKE, tier: 'low' });
+      assert.equal(await check(), 6);
     });
 
     test("an operator's day: intake → gate → approvals → staging → eval → production → v2 → revoke → rollback → where → audit", async () => {
