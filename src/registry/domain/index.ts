@@ -203,7 +203,7 @@ export async function gateFactsFromEvidence(db: Db | Store, ref: string | Versio
   return facts;
 }
 
-export interface GateOptions { policy?: Policy; now?: Date | string; by?: string }
+export interface RegistryGateOptions { policy?: Policy; now?: Date | string; by?: string }
 export interface GateResult { model: string; version: string; decision: GateDecision; evidenceId: string }
 
 async function decide(db: Db, v: VersionInfo, env: string, policy: Policy, now: string): Promise<GateDecision> {
@@ -219,7 +219,7 @@ async function decide(db: Db, v: VersionInfo, env: string, policy: Policy, now: 
 function policyDigestOf(policy: Policy): string { return canonicalDigest(policy.cells); }
 
 /** Evaluates the release gate for NAME@VER in env and records it (gate evidence + audit). */
-export async function gate(store: Store, ref: string, env: string, o: GateOptions = {}): Promise<GateResult> {
+export async function gate(store: Store, ref: string, env: string, o: RegistryGateOptions = {}): Promise<GateResult> {
   const policy = o.policy ?? loadPolicy();
   const now = iso(o.now);
   return store.transaction(async (tx) => {
