@@ -28,3 +28,4 @@ export type { EvalRequirement } from './evals/index.ts';
 export type { EvalRequirement as PolicyEvalRequirement } from './policy/index.ts';
 export * from './registry/store/index.ts';
 export { appendAudit, verifyAudit, auditHead, auditHash, GENESIS_HASH, type AuditEntry, type AuditRow, type AuditProblem, type AuditVerification } from './registry/audit/index.ts';
+export * as registry from './registry/domain/index.ts';

@@ -36,7 +36,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   policy: async () => (await import('./policy.ts')).registerPolicy,
   audit: async () => (await import('./audit.ts')).registerAudit,
   intake: async () => (await import('./intake.ts')).registerIntake,
-  ...Object.fromEntries(['approve', 'gate', 'waive', 'deploy', 'rollback', 'revoke', 'where', 'history', 'evidence'].map((c) => [c, async () => (await import('./registry.ts')).registerRegistry])),
+  ...Object.fromEntries(['approve', 'gate', 'waive', 'deploy', 'rollback', 'revoke', 'where', 'history', 'evidence', 'identity'].map((c) => [c, async () => (await import('./registry.ts')).registerRegistry])),
 };
 
 async function main(): Promise<void> {
