@@ -36,6 +36,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   policy: async () => (await import('./policy.ts')).registerPolicy,
   audit: async () => (await import('./audit.ts')).registerAudit,
   intake: async () => (await import('./intake.ts')).registerIntake,
+  component: async () => (await import('./inventory.ts')).registerInventory,
+  system: async () => (await import('./inventory.ts')).registerInventory,
   ...Object.fromEntries(['approve', 'gate', 'waive', 'deploy', 'rollback', 'revoke', 'where', 'history', 'evidence', 'identity'].map((c) => [c, async () => (await import('./registry.ts')).registerRegistry])),
 };
 
