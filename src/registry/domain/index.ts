@@ -498,3 +498,4 @@ export async function evidenceOf(store: Store, ref: string): Promise<Evidence[]>
     return { id: r.id, kind: r.kind as EvidenceKind, envelope, statement, created: r.created_at };
   });
 }
+export * from './inventory.ts';
