@@ -81,7 +81,7 @@ function modelBatch(m0: number, m1: number, t: Templates): Rows {
     for (let v = 1; v <= n; v++) {
       const version = String(v);
       const d = digestOf(m, v);
-      const created = isoAt((n - v + 1) * 3 * 3600_000 + 30 * DAY);
+      const created = isoAt((n - v + 1) * 3 * 3600_000 + DAY); // within the policy's evidence age for recent versions
       rows.versions.push({ model: name, version, root_digest: d, source: `hf://org/model-${m}@${sha(`c${m}${v}`).slice(0, 40)}`, created_at: created, created_by: 'alice', revoked_at: null, revoked_by: null, revoked_reason: null });
       const files = ['config.json', 'model.safetensors', 'tokenizer.json'];
       files.forEach((p, f) => rows.version_files.push({ model: name, version, path: p, sha256: fileSha(m, v, f), size: f === 1 ? 400_000_000 + v : 2_000 + f }));
@@ -220,6 +220,8 @@ async function bench(s: Store): Promise<Array<{ name: string; p50: number; p95: 
   const pickAlias = (i: number) => aliases[(i * 7919) % aliases.length];
   const pickVersion = (i: number) => { const m = (i * 7919) % MODELS; const v = 1 + ((i * 104729) % Math.min(perModel, VERSIONS - m * perModel)); return { name: modelName(m), version: String(v), m, v }; };
   const out = [];
+  let gates = 0;
+  let allowed = 0;
   out.push(await measure('where(root digest)', QUERIES, async (i) => { const r = await where(s, pickAlias(i).root_digest, { now: NOW }); if (i < QUERIES && r.length === 0) throw new Error('where(digest) found nothing'); }));
   const fileShas = new Map<number, string>();
   for (let i = 0; i < QUERIES; i++) for (const k of [i, i + 100_000]) {
@@ -239,8 +241,10 @@ async function bench(s: Store): Promise<Array<{ name: string; p50: number; p95: 
   }));
   out.push(await measure('gate(NAME@VER, env) (records evidence + audit)', QUERIES, async (i) => {
     const p = pickVersion(i);
-    await gate(s, `${p.name}@${p.version}`, ENVS[i % 3], { policy, now: NOW, by: 'bench' });
+    const r = await gate(s, `${p.name}@${p.version}`, ENVS[i % 3], { policy, now: NOW, by: 'bench' });
+    if (i < QUERIES) { gates++; if (r.decision.allowed) allowed++; }
   }));
+  log(`${s.kind}: ${allowed}/${gates} measured gate decisions allowed`);
   return out;
 }
 
