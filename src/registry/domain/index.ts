@@ -320,8 +320,9 @@ async function moveAlias(tx: Db, v: VersionInfo, env: string, action: 'deploy' |
   const cur = await tx.selectFrom('aliases').selectAll().where('env', '=', env).where('model', '=', v.model).executeTakeFirst();
   const dev = makeEvidence('deployment', v.rootDigest, { environment: env, action, by, at: now, previousDigest: cur?.root_digest ?? null, gateEvidence: gev.id, ...(reason ? { reason } : {}) }, { name: v.model, created: now });
   await storeEvidence(tx, dev, by);
-  const count = await tx.selectFrom('deployments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  const id = String(Number(count?.n ?? 0) + 1).padStart(12, '0');
+  // Ids are zero-padded, so the highest id is the last one: read through the primary key, not a count.
+  const last = await tx.selectFrom('deployments').select((eb) => eb.fn.max<string | null>('id').as('id')).executeTakeFirst();
+  const id = String(Number(last?.id ?? 0) + 1).padStart(12, '0');
   await tx.insertInto('deployments').values({ id, env, model: v.model, version: v.version, root_digest: v.rootDigest, action, deployed_by: by, at: now, previous_version: cur?.version ?? null, reason }).execute();
   if (cur) await tx.updateTable('aliases').set({ version: v.version, root_digest: v.rootDigest, updated_at: now, updated_by: by }).where('env', '=', env).where('model', '=', v.model).execute();
   else await tx.insertInto('aliases').values({ env, model: v.model, version: v.version, root_digest: v.rootDigest, updated_at: now, updated_by: by }).execute();
