@@ -1,9 +1,9 @@
 // `modelgate intake PATH`: record a model version in the registry with its scan, license, card and
 // SBOM evidence (idempotent by root digest).
 import type { Command } from 'commander';
-import { ModelgateError } from '../scan/model.ts';
 import { openStore } from '../registry/store/index.ts';
-import { intake, defaultActor, type IntakeResult } from '../registry/domain/index.ts';
+import { intake, intakeSource, defaultActor, type IntakeResult } from '../registry/domain/index.ts';
+import { addSourceOptions, fetchOptionsFrom, type SourceFlags } from './fetch.ts';
 
 const DB_HELP = 'registry database: a path, sqlite:PATH or postgres://… (default: $MODELGATE_DB, else .modelgate/registry.db)';
 
@@ -19,7 +19,7 @@ The license review uses --license-use, else the first of commercial / internal /
 
 Exit codes:
   0  recorded (or already recorded)
-  2  usage error, unreadable path, or the database cannot be opened
+  2  usage error, unreadable path, a source that fails verification, or the database cannot be opened
 
 JSON (--json): {"model": "…", "version": "1", "rootDigest": "<hex>", "created": true|false,
                 "files": N, "evidence": [{"kind": "scan|license|card|sbom", "id": "<hex>"}]}
@@ -36,10 +36,10 @@ export function renderIntake(r: IntakeResult): string {
 }
 
 export function registerIntake(program: Command): void {
-  program
+  const cmd = program
     .command('intake')
     .description('Record a model version in the registry with its scan, license, card and SBOM evidence')
-    .argument('<path>', 'model folder or file')
+    .argument('<path>', 'model folder or file, or a source: hf://ORG/NAME@COMMIT, https://… --sha256 …')
     .requiredOption('--name <name>', 'model name in the registry')
     .requiredOption('--owner <id>', 'owning person or team')
     .requiredOption('--use <text>', 'intended use, e.g. "internal support chatbot"')
@@ -52,18 +52,29 @@ export function registerIntake(program: Command): void {
     .option('--by <id>', 'submitter (default: the OS user); the submitter cannot approve')
     .option('--db <url>', DB_HELP)
     .option('--json', 'machine-readable result on stdout')
-    .addHelpText('after', HELP)
-    .action(async (path: string, o: { name: string; owner: string; use: string; sensitivity: string; tier: string; publisher?: string; targetEnv?: string; version?: string; licenseUse?: string; by?: string; db?: string; json?: boolean }) => {
-      if (/^hf:\/\//i.test(path)) throw new ModelgateError('USAGE', 'intake reads a local copy: fetch it first (`modelgate fetch hf://…`) and intake that folder');
-      const store = await openStore(o.db);
-      try {
-        const r = await intake(store, path, {
-          name: o.name, owner: o.owner, use: o.use, sensitivity: o.sensitivity, tier: o.tier,
-          publisher: o.publisher, targetEnv: o.targetEnv, version: o.version, licenseUse: o.licenseUse, submitter: o.by ?? defaultActor(),
-        });
-        process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : renderIntake(r));
-      } finally {
-        await store.close();
+    .addHelpText('after', HELP);
+  addSourceOptions(cmd).action(async (path: string, o: SourceFlags & { name: string; owner: string; use: string; sensitivity: string; tier: string; publisher?: string; targetEnv?: string; version?: string; licenseUse?: string; by?: string; db?: string; json?: boolean }) => {
+    const store = await openStore(o.db);
+    try {
+      const opts = {
+        name: o.name, owner: o.owner, use: o.use, sensitivity: o.sensitivity, tier: o.tier,
+        publisher: o.publisher, targetEnv: o.targetEnv, version: o.version, licenseUse: o.licenseUse, submitter: o.by ?? defaultActor(),
+      };
+      // Remote sources go through the quarantine: pinned, verified while streaming, then intaken.
+      if (/^(hf|https):\/\//i.test(path)) {
+        const fetchOpts = fetchOptionsFrom(o);
+        try {
+          const r = await intakeSource(store, path, fetchOpts, opts);
+          process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : renderIntake(r) + `  source ${r.source.spec}${r.source.resolvedCommit ? ` (commit ${r.source.resolvedCommit})` : ''}, quarantine manifest ${r.source.manifestDigest}\n`);
+        } finally {
+          fetchOpts.done();
+        }
+        return;
       }
-    });
+      const r = await intake(store, path, opts);
+      process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : renderIntake(r));
+    } finally {
+      await store.close();
+    }
+  });
 }

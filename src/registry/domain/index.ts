@@ -500,3 +500,4 @@ export async function evidenceOf(store: Store, ref: string): Promise<Evidence[]>
   });
 }
 export * from './inventory.ts';
+export { intakeSource, type SourceIntakeResult } from './source-intake.ts';
